@@ -1,0 +1,82 @@
+package dev.tether.labeler;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Rewrites the body of a {@code POST /containers/create} so that the engine reads tether's labels and settings, or
+ * refuses it when the engine could read it differently from tether. Thread-safe.
+ */
+public final class CreateLabeler {
+
+    private final String instance;
+    private final String bootId;
+    private final TiePolicy tiePolicy;
+    private final JsonFactory json = new JsonFactory();
+
+    /**
+     * @param instance written to {@code dev.tether.instance}
+     * @param bootId written to {@code dev.tether.boot}: start ticks mean something only within one boot
+     * @param forcedTie the tie every container gets, whatever the client asks
+     */
+    public CreateLabeler(String instance, String bootId, Optional<Tie> forcedTie) {
+        this.instance = Objects.requireNonNull(instance, "instance");
+        this.bootId = Objects.requireNonNull(bootId, "bootId");
+        this.tiePolicy = new TiePolicy(Objects.requireNonNull(forcedTie, "forcedTie"));
+    }
+
+    public CreateDecision decide(byte[] body, Caller caller) {
+        Objects.requireNonNull(body, "body");
+        Objects.requireNonNull(caller, "caller");
+        try {
+            return forward(CreateBodyReader.read(json, body), caller);
+        } catch (Refusal refusal) {
+            return new CreateDecision.Refuse(refusal.getMessage());
+        }
+    }
+
+    private CreateDecision forward(CreateBody body, Caller caller) {
+        Tie tie = tiePolicy.choose(Optional.ofNullable(body.labels().get(TetherLabels.TIE)), body.isStdioSession(),
+                caller.owner());
+        Map<String, String> labels = new LinkedHashMap<>(body.labels());
+        // Put last so that a client cannot claim another owner, tie or instance.
+        labels.putAll(identityLabels(caller, tie));
+
+        Optional<CreateBody.HostConfig> hostConfig = body.hostConfig();
+        boolean autoRemoveSet = false;
+        if (tie == Tie.SESSION) {
+            CreateBody.HostConfig config = hostConfig.orElse(CreateBody.HostConfig.ABSENT);
+            if (config.allowsAutoRemove()) {
+                autoRemoveSet = !config.autoRemove().orElse(false);
+                hostConfig = Optional.of(config.withAutoRemove());
+            }
+        }
+
+        Map<String, String> tetherLabels = new LinkedHashMap<>();
+        labels.forEach((key, value) -> {
+            if (key.startsWith(TetherLabels.PREFIX)) {
+                tetherLabels.put(key, value);
+            }
+        });
+        return new CreateDecision.Forward(CreateBodyWriter.write(body, labels, hostConfig), tie,
+                Collections.unmodifiableMap(tetherLabels), autoRemoveSet);
+    }
+
+    private Map<String, String> identityLabels(Caller caller, Tie tie) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(TetherLabels.OWNER_PID, Long.toString(caller.owner().pid()));
+        labels.put(TetherLabels.OWNER_START, Long.toString(caller.owner().startTicks()));
+        labels.put(TetherLabels.OWNER_EXE, caller.owner().exe());
+        labels.put(TetherLabels.HOST_PID, Long.toString(caller.host().pid()));
+        labels.put(TetherLabels.HOST_START, Long.toString(caller.host().startTicks()));
+        labels.put(TetherLabels.HOST_EXE, caller.host().exe());
+        labels.put(TetherLabels.TIE, tie.label());
+        labels.put(TetherLabels.INSTANCE, instance);
+        labels.put(TetherLabels.BOOT, bootId);
+        return labels;
+    }
+}

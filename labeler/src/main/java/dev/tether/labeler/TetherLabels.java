@@ -1,0 +1,17 @@
+package dev.tether.labeler;
+
+/** The label schema: the labels are the state, so every reader and writer names them from here. */
+public final class TetherLabels {
+    public static final String PREFIX = "dev.tether.";
+    public static final String OWNER_PID = "dev.tether.owner.pid";
+    public static final String OWNER_START = "dev.tether.owner.start";
+    public static final String OWNER_EXE = "dev.tether.owner.exe";
+    public static final String HOST_PID = "dev.tether.host.pid";
+    public static final String HOST_START = "dev.tether.host.start";
+    public static final String HOST_EXE = "dev.tether.host.exe";
+    public static final String TIE = "dev.tether.tie";
+    public static final String INSTANCE = "dev.tether.instance";
+    public static final String BOOT = "dev.tether.boot";
+
+    private TetherLabels() {}
+}

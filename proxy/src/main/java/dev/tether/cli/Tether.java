@@ -1,0 +1,35 @@
+package dev.tether.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code tether} command. */
+@Command(name = "tether",
+        mixinStandardHelpOptions = true,
+        versionProvider = Tether.Version.class,
+        description = "Ties every Docker container to the process that started it.",
+        subcommands = {Up.class, CommandLine.HelpCommand.class})
+public final class Tether {
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new Tether())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler((e, commandLine, parsed) -> {
+                    // Refusals and bad options say what to do; a stack trace would bury that.
+                    commandLine.getErr().println("tether: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+                    return 1;
+                });
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Tether.class.getPackage().getImplementationVersion();
+            return new String[] {"tether " + (version == null ? "(development build)" : version)};
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package dev.tether.proxy;
+
+import dev.tether.labeler.Caller;
+import dev.tether.labeler.CreateDecision;
+import dev.tether.labeler.CreateLabeler;
+import dev.tether.labeler.ProcessId;
+import dev.tether.labeler.TetherLabels;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a client's complete {@code POST /containers/create} into the request the engine reads: the same head
+ * with a fresh Content-Length, and the labelled body.
+ */
+final class CreateInterceptor {
+
+    /** Create bodies are small JSON; anything bigger is refused rather than buffered. */
+    static final int MAX_BODY = 1 << 20;
+
+    private static final Logger log = LoggerFactory.getLogger(CreateInterceptor.class);
+
+    sealed interface Outcome {}
+
+    record Forward(ByteBuf request) implements Outcome {}
+
+    record Refuse(LocalResponse answer) implements Outcome {}
+
+    private final CreateLabeler labeler;
+
+    CreateInterceptor(CreateLabeler labeler) {
+        this.labeler = labeler;
+    }
+
+    Outcome intercept(ByteBuf rawHead, byte[] body, ProcessId owner) {
+        // The host is read now, not at connect time: it is the CLI's parent when the container is made.
+        Caller caller = new Caller(owner, owner.isKnown() ? ProcFs.parentOf(owner) : ProcessId.UNKNOWN);
+        return switch (labeler.decide(body, caller)) {
+            case CreateDecision.Refuse refuse -> {
+                log.info("refused a create from {}: {}", describe(owner), refuse.reason());
+                yield new Refuse(LocalResponse.badRequest(refuse.reason()));
+            }
+            case CreateDecision.Forward forward -> {
+                log.info("create from {}, host {}: tie={}{}", describe(owner), describe(caller.host()),
+                        forward.tie().label(), forward.autoRemoveSet() ? ", AutoRemove set" : "");
+                if (!owner.isKnown()) {
+                    log.warn("could not identify the process behind a create (peer pid unknown or /proc unreadable):"
+                            + " labelled {}=0; the reaper cannot tie it", TetherLabels.OWNER_PID);
+                }
+                yield new Forward(Unpooled.wrappedBuffer(withContentLength(rawHead, forward.body().length),
+                        Unpooled.wrappedBuffer(forward.body())));
+            }
+        };
+    }
+
+    /**
+     * The head as the client sent it, minus its framing and Expect headers, plus the new length. Every other
+     * byte stays as sent.
+     */
+    static ByteBuf withContentLength(ByteBuf rawHead, int length) {
+        String head = rawHead.toString(StandardCharsets.ISO_8859_1);
+        String[] lines = head.split("(?<=\n)");
+        StringBuilder out = new StringBuilder(head.length() + 32);
+        out.append(lines[0]);
+        String eol = lines[0].endsWith("\r\n") ? "\r\n" : "\n";
+        for (int i = 1; i < lines.length; i++) {
+            String line = lines[i];
+            if (line.equals("\r\n") || line.equals("\n")) {
+                break;
+            }
+            String name = line.substring(0, Math.max(0, line.indexOf(':'))).strip();
+            if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Transfer-Encoding")
+                    && !name.equalsIgnoreCase("Expect")) {
+                out.append(line);
+            }
+        }
+        out.append("Content-Length: ").append(length).append(eol).append(eol);
+        return Unpooled.wrappedBuffer(out.toString().getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    static String describe(ProcessId p) {
+        if (!p.isKnown()) {
+            return "an unknown process";
+        }
+        String exe = p.exe().isEmpty() ? "?" : p.exe().substring(p.exe().lastIndexOf('/') + 1);
+        return "pid " + p.pid() + " (" + exe + ")";
+    }
+}

@@ -1,0 +1,128 @@
+package dev.tether.proxy;
+
+import dev.tether.labeler.CreateLabeler;
+import dev.tether.labeler.ProcessId;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running tether proxy: the substitute Docker socket and its relay to the engine. */
+public final class DockerProxy implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(DockerProxy.class);
+
+    private final ProxyConfig config;
+    private final String instance;
+    private final EventLoopGroup loops;
+    private final ChannelGroup channels = new DefaultChannelGroup("tether", GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger open = new AtomicInteger();
+    private Channel server;
+
+    private DockerProxy(ProxyConfig config, String instance) {
+        this.config = config;
+        this.instance = instance;
+        this.loops = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
+    }
+
+    /** Binds the socket and starts relaying. */
+    public static DockerProxy start(ProxyConfig config) throws IOException {
+        ProcessId self = ProcFs.self();
+        DockerProxy proxy = new DockerProxy(config, self.pid() + "-" + self.startTicks());
+        try {
+            proxy.bind();
+        } catch (IOException | RuntimeException e) {
+            proxy.loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw e;
+        }
+        return proxy;
+    }
+
+    private void bind() throws IOException {
+        ListeningSocket.prepare(config.socket(), config.socketGroup());
+        Upstream upstream = new Upstream(config.upstream());
+        CreateInterceptor creates = new CreateInterceptor(
+                new CreateLabeler(instance, ProcFs.bootId(), config.forcedTie()));
+        Path hidden = ListeningSocket.privateBindPath(config.socket());
+        try {
+            server = new ServerBootstrap()
+                    .group(loops)
+                    .channel(EpollServerDomainSocketChannel.class)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
+                        @Override
+                        protected void initChannel(EpollDomainSocketChannel ch) {
+                            track(ch);
+                            ch.pipeline().addLast(new RequestRelay(upstream, creates, DockerProxy.this::track));
+                        }
+                    })
+                    .bind(new DomainSocketAddress(hidden.toString()))
+                    .syncUninterruptibly()
+                    .channel();
+            ListeningSocket.publish(hidden, config.socket(), config.socketGroup());
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(hidden);
+            Files.deleteIfExists(hidden.getParent());
+            if (server != null) {
+                server.close().syncUninterruptibly();
+            }
+            throw e;
+        }
+        log.info("listening on {}, relaying to {}", config.socket(), config.upstream().uri());
+    }
+
+    /** Counts a connection, a client's or the engine connection opened for it, while it is open. */
+    private void track(Channel ch) {
+        channels.add(ch);
+        open.incrementAndGet();
+        ch.closeFuture().addListener(f -> open.decrementAndGet());
+    }
+
+    /** The socket clients connect to. */
+    public Path socket() {
+        return config.socket();
+    }
+
+    /** The value of {@code dev.tether.instance} on containers created through this proxy. */
+    public String instance() {
+        return instance;
+    }
+
+    /** Connections open right now: client connections and the engine connection opened for each. */
+    public int openConnections() {
+        return open.get();
+    }
+
+    /** Stops accepting, closes every connection, removes the socket file. */
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close().syncUninterruptibly();
+            channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        try {
+            Files.deleteIfExists(config.socket());
+        } catch (IOException e) {
+            log.warn("could not remove {}: {}", config.socket(), e.toString());
+        }
+        loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        log.info("stopped");
+    }
+}

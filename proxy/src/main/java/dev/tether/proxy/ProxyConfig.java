@@ -1,0 +1,29 @@
+package dev.tether.proxy;
+
+import dev.tether.docker.Endpoint;
+import dev.tether.labeler.Tie;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * How one tether proxy runs.
+ *
+ * @param socket      the substitute Docker socket clients connect to
+ * @param socketGroup a group that may connect too (mode 0660), else the socket is 0600
+ * @param upstream    the real engine
+ * @param forcedTie   one tie mode for every create on this socket, whatever the client asked
+ */
+public record ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint upstream, Optional<Tie> forcedTie) {
+
+    public static ProxyConfig of(Path socket, Endpoint upstream) {
+        return new ProxyConfig(socket, Optional.empty(), upstream, Optional.empty());
+    }
+
+    public ProxyConfig withForcedTie(Tie tie) {
+        return new ProxyConfig(socket, socketGroup, upstream, Optional.of(tie));
+    }
+
+    public ProxyConfig withSocketGroup(String group) {
+        return new ProxyConfig(socket, Optional.of(group), upstream, forcedTie);
+    }
+}

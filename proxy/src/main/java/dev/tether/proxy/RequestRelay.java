@@ -1,0 +1,392 @@
+package dev.tether.proxy;
+
+import dev.tether.labeler.ProcessId;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.unix.PeerCredentials;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Client to engine. Forwards every byte as it came, reading just enough HTTP to know where each request ends,
+ * which requests create containers (those are rewritten) and when the connection stops being HTTP.
+ * Backpressure as in Netty's proxy example: the next read only after the last write went out.
+ */
+final class RequestRelay extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(RequestRelay.class);
+    private static final byte[] HTTP2_PREFACE = "PRI * HTTP/2.0\r\n".getBytes(StandardCharsets.ISO_8859_1);
+
+    private enum State {
+        HEAD,
+        BODY,
+        CREATE_BODY,
+        /** A request that may hijack the connection was sent: hold further bytes until the engine answers it. */
+        AWAIT_HIJACK,
+        /** Hijacked: a plain byte pipe both ways. */
+        RAW,
+        DONE
+    }
+
+    private final Upstream upstream;
+    private final CreateInterceptor creates;
+    private final Consumer<Channel> onUpstream;
+    private Link link;
+    private ProcessId owner = ProcessId.UNKNOWN;
+    private ByteBuf in = Unpooled.EMPTY_BUFFER;
+    private State state = State.HEAD;
+    private boolean firstRequest = true;
+    private boolean clientEnded;
+    private boolean mayHijack;
+    private Throwable upstreamFailure;
+    private ChannelFuture lastWrite;
+
+    private long bodyRemaining;
+    private ChunkedScanner chunks;
+    private ByteBuf createHead;
+    private ByteArrayOutputStream createBody;
+    private boolean createTooLarge;
+
+    RequestRelay(Upstream upstream, CreateInterceptor creates, Consumer<Channel> onUpstream) {
+        this.upstream = upstream;
+        this.creates = creates;
+        this.onUpstream = onUpstream;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        Channel client = ctx.channel();
+        link = new Link(client);
+        owner = identifyPeer(client);
+        upstream.connect(client, new ResponseRelay(link, this)).addListener((ChannelFuture f) -> {
+            if (f.isSuccess()) {
+                link.upstream = f.channel();
+                onUpstream.accept(f.channel());
+                f.channel().closeFuture().addListener(x -> link.upstreamClosed());
+            } else {
+                log.warn("cannot reach the engine at {}: {}", upstream.endpoint().uri(), f.cause().toString());
+                upstreamFailure = f.cause();
+            }
+            ctx.read();
+        });
+    }
+
+    private static ProcessId identifyPeer(Channel client) {
+        if (client instanceof EpollDomainSocketChannel domain) {
+            try {
+                PeerCredentials credentials = domain.peerCredentials();
+                if (credentials.pid() == 0) {
+                    log.warn("a client's pid is 0: tether runs in another PID namespace than its clients;"
+                            + " containers will be labelled owner.pid=0 and cannot be tied");
+                    return ProcessId.UNKNOWN;
+                }
+                ProcessId id = ProcFs.identify(credentials.pid());
+                if (!id.isKnown()) {
+                    log.warn("client pid {} is not readable in /proc; its containers cannot be tied", credentials.pid());
+                }
+                return id;
+            } catch (IOException e) {
+                log.warn("no peer credentials for a client: {}", e.toString());
+            }
+        }
+        return ProcessId.UNKNOWN;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf data = (ByteBuf) msg;
+        if (state == State.DONE) {
+            data.release();
+            return;
+        }
+        if (state == State.RAW && !in.isReadable()) {
+            // The hot path of an attach or exec session: no parsing, no copy.
+            link.upstream.writeAndFlush(data).addListener(f -> readOrClose(ctx, f.isSuccess()));
+            return;
+        }
+        in = in.isReadable() ? Unpooled.wrappedBuffer(in, data) : release(in, data);
+        process(ctx);
+    }
+
+    private static ByteBuf release(ByteBuf old, ByteBuf replacement) {
+        old.release();
+        return replacement;
+    }
+
+    private void process(ChannelHandlerContext ctx) {
+        lastWrite = null;
+        try {
+            loop:
+            while (in.isReadable()) {
+                switch (state) {
+                    case HEAD -> {
+                        if (!readHead()) {
+                            break loop;
+                        }
+                    }
+                    case BODY -> forwardBody();
+                    case CREATE_BODY -> collectCreateBody();
+                    case RAW -> forward(in.readRetainedSlice(in.readableBytes()));
+                    case AWAIT_HIJACK, DONE -> {
+                        break loop;
+                    }
+                }
+            }
+            if (state == State.CREATE_BODY && bodyComplete()) {
+                finishCreate(); // a create without a body: the engine will say what it misses
+            }
+        } catch (HttpHead.Malformed e) {
+            fail(LocalResponse.badRequest(e.getMessage()));
+        }
+        compact();
+        if (lastWrite != null && link.upstream != null) {
+            link.upstream.flush();
+        }
+        if (state == State.DONE || state == State.AWAIT_HIJACK) {
+            return; // nothing more to read, or the response side resumes us
+        }
+        if (clientEnded && !in.isReadable()) {
+            endClientInput();
+        } else if (lastWrite == null) {
+            ctx.read();
+        } else {
+            lastWrite.addListener(f -> readOrClose(ctx, f.isSuccess()));
+        }
+    }
+
+    /** @return false if more bytes are needed */
+    private boolean readHead() throws HttpHead.Malformed {
+        if (firstRequest && startsLikeHttp2()) {
+            if (in.readableBytes() < HTTP2_PREFACE.length) {
+                return false;
+            }
+            // Relaying HTTP/2 raw would let creates past the labeler: clients fall back to HTTP/1.1.
+            log.debug("closing a connection that speaks HTTP/2 prior knowledge");
+            state = State.DONE;
+            link.close();
+            return false;
+        }
+        int start = in.readerIndex();
+        int end = HttpHead.end(in, start);
+        if (end < 0 ? in.readableBytes() > HttpHead.MAX_BYTES : end - start > HttpHead.MAX_BYTES) {
+            fail(LocalResponse.headersTooLarge("the request head is over 1 MiB, the engine's limit"));
+            return false;
+        }
+        if (end < 0) {
+            return false;
+        }
+        firstRequest = false;
+        HttpHead head = HttpHead.parse(in, start, end);
+        Framing framing = head.framing(true);
+        if (upstreamFailure != null) {
+            fail(LocalResponse.badGateway("cannot reach the Docker engine at " + upstream.endpoint().uri() + " ("
+                    + upstreamFailure.getMessage() + "); start dockerd, or point tether at it with --upstream"));
+            return false;
+        }
+        Route route = Route.of(head);
+        startBody(framing);
+        if (route == Route.CREATE) {
+            createHead = in.readRetainedSlice(end - start);
+            createBody = new ByteArrayOutputStream();
+            createTooLarge = false;
+            state = State.CREATE_BODY;
+            if (head.lists("Expect", "100-continue") && link.expected.isEmpty()) {
+                // tether needs the body before the engine sees the request, so it says continue itself
+                link.client.writeAndFlush(Unpooled.wrappedBuffer(
+                        "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+            }
+            return true;
+        }
+        mayHijack = route == Route.HIJACK;
+        link.expected.add(new Link.Expectation(head.first().equalsIgnoreCase("HEAD"), mayHijack));
+        forward(in.readRetainedSlice(end - start));
+        state = State.BODY;
+        if (bodyComplete()) {
+            requestEnded();
+        }
+        return true;
+    }
+
+    private boolean startsLikeHttp2() {
+        int n = Math.min(in.readableBytes(), HTTP2_PREFACE.length);
+        return n > 0 && ByteBufUtil.equals(in, in.readerIndex(), Unpooled.wrappedBuffer(HTTP2_PREFACE), 0, n);
+    }
+
+    private void startBody(Framing framing) {
+        chunks = null;
+        bodyRemaining = 0;
+        switch (framing) {
+            case Framing.Fixed fixed -> bodyRemaining = fixed.length();
+            case Framing.Chunked c -> chunks = new ChunkedScanner();
+            case Framing.UntilClose u -> throw new IllegalStateException("requests are never framed by close");
+        }
+    }
+
+    private boolean bodyComplete() {
+        return chunks == null ? bodyRemaining == 0 : chunks.isDone();
+    }
+
+    private void forwardBody() throws HttpHead.Malformed {
+        int n = chunks == null ? (int) Math.min(bodyRemaining, in.readableBytes()) : chunks.scan(in, null);
+        if (chunks == null) {
+            bodyRemaining -= n;
+        }
+        forward(in.readRetainedSlice(n));
+        if (bodyComplete()) {
+            requestEnded();
+        }
+    }
+
+    private void requestEnded() {
+        state = mayHijack ? State.AWAIT_HIJACK : State.HEAD;
+    }
+
+    private void collectCreateBody() throws HttpHead.Malformed {
+        int n;
+        if (chunks == null) {
+            n = (int) Math.min(bodyRemaining, in.readableBytes());
+            collect(in.slice(in.readerIndex(), n));
+            bodyRemaining -= n;
+        } else {
+            n = chunks.scan(in, this::collect);
+        }
+        in.skipBytes(n);
+        if (createTooLarge) {
+            fail(LocalResponse.tooLarge("the create body is over 1 MiB; a container's configuration is far smaller,"
+                    + " so tether refuses it rather than buffer it"));
+        } else if (bodyComplete()) {
+            finishCreate();
+        }
+    }
+
+    private void collect(ByteBuf data) {
+        if (createBody.size() + data.readableBytes() > CreateInterceptor.MAX_BODY) {
+            createTooLarge = true;
+            return;
+        }
+        try {
+            data.getBytes(data.readerIndex(), createBody, data.readableBytes());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void finishCreate() {
+        ByteBuf head = createHead;
+        createHead = null;
+        try {
+            switch (creates.intercept(head, createBody.toByteArray(), owner)) {
+                case CreateInterceptor.Forward forward -> {
+                    link.expected.add(new Link.Expectation(false, false));
+                    state = State.HEAD;
+                    forward(forward.request());
+                }
+                case CreateInterceptor.Refuse refuse -> fail(refuse.answer());
+            }
+        } finally {
+            head.release();
+            createBody = null;
+        }
+    }
+
+    /** Called by the response side once the engine has answered a request that could hijack the connection. */
+    void resolveHijack(boolean hijacked) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (state != State.AWAIT_HIJACK) {
+            // Answered before the request's body ended: a 101 makes the rest of it stream bytes; any other
+            // answer means the request ends as plain HTTP.
+            if (hijacked) {
+                state = State.RAW;
+            } else {
+                mayHijack = false;
+            }
+            return;
+        }
+        state = hijacked ? State.RAW : State.HEAD;
+        ChannelHandlerContext ctx = link.client.pipeline().context(this);
+        if (ctx != null) {
+            process(ctx);
+        }
+    }
+
+    private void forward(ByteBuf data) {
+        lastWrite = link.upstream.write(data);
+    }
+
+    private void readOrClose(ChannelHandlerContext ctx, boolean written) {
+        if (!written) {
+            link.close();
+        } else if (state != State.AWAIT_HIJACK && state != State.DONE) {
+            ctx.read();
+        }
+    }
+
+    private void fail(LocalResponse answer) {
+        log.debug("answering {} to a client: {}", answer.status(), answer.message());
+        state = State.DONE;
+        link.answerAndClose(answer);
+    }
+
+    private void compact() {
+        if (!in.isReadable()) {
+            in.release();
+            in = Unpooled.EMPTY_BUFFER;
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ChannelInputShutdownEvent.INSTANCE) {
+            clientEnded = true;
+            if (state != State.AWAIT_HIJACK && !in.isReadable()) {
+                endClientInput();
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /** The client will send no more: the engine reads EOF too (the CLI's CloseWrite when stdin ends). */
+    private void endClientInput() {
+        if (state == State.CREATE_BODY || state == State.DONE || !link.upstreamReady()) {
+            link.close();
+            return;
+        }
+        Link.shutdownOutputAfterFlush(link.upstream);
+        link.closeIfBothEnded();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        in.release();
+        in = Unpooled.EMPTY_BUFFER;
+        if (createHead != null) {
+            createHead.release();
+            createHead = null;
+        }
+        state = State.DONE;
+        Link.closeAfterFlush(link.upstream);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("client connection failed: {}", cause.toString());
+        link.close();
+    }
+
+    Link link() {
+        return link;
+    }
+}

@@ -1,0 +1,195 @@
+package dev.tether.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Engine to client. Forwards every byte as it came and reads just enough HTTP to know where each response ends
+ * and whether the engine hijacked the connection (a 101, or a raw stream on attach and exec). Never buffers a
+ * response: {@code docker run} waits for the headers of {@code /wait} before it starts the container.
+ */
+final class ResponseRelay extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(ResponseRelay.class);
+
+    private enum State { HEAD, BODY, RAW }
+
+    private final Link link;
+    private final RequestRelay requests;
+    private ByteBuf in = Unpooled.EMPTY_BUFFER;
+    private State state = State.HEAD;
+    private long bodyRemaining;
+    private ChunkedScanner chunks;
+    private ChannelFuture lastWrite;
+
+    ResponseRelay(Link link, RequestRelay requests) {
+        this.link = link;
+        this.requests = requests;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf data = (ByteBuf) msg;
+        if (state == State.RAW) {
+            link.client.writeAndFlush(data).addListener(f -> readOrClose(ctx, f.isSuccess()));
+            return;
+        }
+        in = in.isReadable() ? Unpooled.wrappedBuffer(in, data) : swap(in, data);
+        lastWrite = null;
+        try {
+            while (in.isReadable() && state != State.RAW && readNext()) {
+                // each pass consumes one head or one piece of body
+            }
+        } catch (HttpHead.Malformed e) {
+            // tether cannot frame what the engine sent: stop reading HTTP and just relay bytes
+            log.warn("unexpected bytes from the engine ({}); relaying this connection raw", e.getMessage());
+            state = State.RAW;
+        }
+        if (state == State.RAW && in.isReadable()) {
+            forward(in.readRetainedSlice(in.readableBytes()));
+        }
+        if (!in.isReadable()) {
+            in.release();
+            in = Unpooled.EMPTY_BUFFER;
+        }
+        if (lastWrite == null) {
+            ctx.read();
+        } else {
+            link.client.flush();
+            lastWrite.addListener(f -> readOrClose(ctx, f.isSuccess()));
+        }
+    }
+
+    /** @return false if more bytes are needed */
+    private boolean readNext() throws HttpHead.Malformed {
+        if (state == State.BODY) {
+            int n = chunks == null ? (int) Math.min(bodyRemaining, in.readableBytes()) : chunks.scan(in, null);
+            if (chunks == null) {
+                bodyRemaining -= n;
+            }
+            forward(in.readRetainedSlice(n));
+            if (chunks == null ? bodyRemaining == 0 : chunks.isDone()) {
+                responseEnded();
+            }
+            return true;
+        }
+        int start = in.readerIndex();
+        int end = HttpHead.end(in, start);
+        if (end < 0) {
+            if (in.readableBytes() > HttpHead.MAX_BYTES) {
+                throw new HttpHead.Malformed("a response head over 1 MiB");
+            }
+            return false;
+        }
+        HttpHead head = HttpHead.parse(in, start, end);
+        forward(in.readRetainedSlice(end - start));
+        int status = status(head);
+        Link.Expectation expectation = link.expected.peek();
+        boolean mayHijack = expectation != null && expectation.mayHijack();
+        if (status == 101) {
+            hijacked();
+        } else if (status >= 100 && status < 200) {
+            return true; // an interim answer: the final one follows for the same request
+        } else if ((expectation != null && expectation.headRequest()) || status == 204 || status == 304) {
+            responseEnded();
+        } else {
+            switch (head.framing(false)) {
+                case Framing.Fixed fixed -> {
+                    chunks = null;
+                    bodyRemaining = fixed.length();
+                    state = State.BODY;
+                    if (bodyRemaining == 0) {
+                        responseEnded();
+                    }
+                }
+                case Framing.Chunked c -> {
+                    chunks = new ChunkedScanner();
+                    state = State.BODY;
+                }
+                case Framing.UntilClose u -> {
+                    // The engine's attach and exec without Upgrade: 200 and a raw stream until EOF. Anything
+                    // else framed by close ends the connection's HTTP life just the same.
+                    if (mayHijack && status < 300) {
+                        hijacked();
+                    } else {
+                        state = State.RAW;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    private void hijacked() {
+        state = State.RAW;
+        link.expected.poll();
+        requests.resolveHijack(true);
+    }
+
+    private void responseEnded() {
+        state = State.HEAD;
+        Link.Expectation done = link.expected.poll();
+        if (done != null && done.mayHijack()) {
+            requests.resolveHijack(false);
+        }
+        link.responseEnded();
+    }
+
+    private static int status(HttpHead head) throws HttpHead.Malformed {
+        try {
+            return Integer.parseInt(head.second());
+        } catch (NumberFormatException e) {
+            throw new HttpHead.Malformed("a response without a status code");
+        }
+    }
+
+    private void forward(ByteBuf data) {
+        lastWrite = link.client.write(data);
+    }
+
+    private static ByteBuf swap(ByteBuf old, ByteBuf replacement) {
+        old.release();
+        return replacement;
+    }
+
+    private void readOrClose(ChannelHandlerContext ctx, boolean written) {
+        if (written) {
+            ctx.read();
+        } else {
+            link.close();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ChannelInputShutdownEvent.INSTANCE) {
+            // The engine has said all it will: the client reads EOF after the last byte.
+            Link.shutdownOutputAfterFlush(link.client);
+            link.closeIfBothEnded();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        in.release();
+        in = Unpooled.EMPTY_BUFFER;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("engine connection failed: {}", cause.toString());
+        link.close();
+    }
+}

@@ -1,0 +1,90 @@
+package dev.tether.proxy;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/** What a request is to tether: a create it must label, a request that may hijack the connection, or anything else. */
+enum Route {
+    CREATE,
+    HIJACK,
+    OTHER;
+
+    private static final Pattern VERSION = Pattern.compile("^/v[0-9][0-9.]*(?=/)");
+    private static final Pattern HIJACKING = Pattern.compile("^/(containers/[^/]+/attach|exec/[^/]+/start)$");
+
+    /**
+     * Classifies by the path the engine's router would match: percent-decoded, dot segments resolved, without
+     * the optional version prefix. It compares more loosely than the engine (any method casing, any path
+     * casing), because a create that tether missed is a container nobody owns, while a request wrongly
+     * taken for a create is only labelled.
+     */
+    static Route of(HttpHead request) {
+        String path = enginePath(request.second());
+        String method = request.first().toUpperCase(Locale.ROOT);
+        if (method.equals("POST") && path.equalsIgnoreCase("/containers/create")) {
+            return CREATE;
+        }
+        if (HIJACKING.matcher(path.toLowerCase(Locale.ROOT)).matches()
+                || request.lists("Connection", "upgrade") || !request.values("Upgrade").isEmpty()) {
+            return HIJACK;
+        }
+        return OTHER;
+    }
+
+    static String enginePath(String target) {
+        String t = target;
+        if (t.regionMatches(true, 0, "http://", 0, 7) || t.regionMatches(true, 0, "https://", 0, 8)) {
+            int slash = t.indexOf('/', t.indexOf("//") + 2);
+            t = slash < 0 ? "/" : t.substring(slash);
+        }
+        int query = t.indexOf('?');
+        if (query >= 0) {
+            t = t.substring(0, query);
+        }
+        int fragment = t.indexOf('#');
+        if (fragment >= 0) {
+            t = t.substring(0, fragment);
+        }
+        String clean = clean(percentDecode(t));
+        return VERSION.matcher(clean).replaceFirst("");
+    }
+
+    /** Go's url.PathUnescape, but keeping an invalid escape as written. */
+    private static String percentDecode(String s) {
+        if (s.indexOf('%') < 0) {
+            return s;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '%' && i + 2 < s.length()
+                    && Character.digit(s.charAt(i + 1), 16) >= 0 && Character.digit(s.charAt(i + 2), 16) >= 0) {
+                out.write(Integer.parseInt(s, i + 1, i + 3, 16));
+                i += 2;
+            } else {
+                out.write(c);
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Go's path.Clean: one slash between segments, "." and ".." resolved, rooted. */
+    private static String clean(String path) {
+        Deque<String> segments = new ArrayDeque<>();
+        for (String segment : path.split("/")) {
+            if (segment.isEmpty() || segment.equals(".")) {
+                continue;
+            }
+            if (segment.equals("..")) {
+                segments.pollLast();
+            } else {
+                segments.addLast(segment);
+            }
+        }
+        return "/" + String.join("/", segments);
+    }
+}
