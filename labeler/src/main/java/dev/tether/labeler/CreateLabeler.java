@@ -41,7 +41,7 @@ public final class CreateLabeler {
 
     private CreateDecision forward(CreateBody body, Caller caller) {
         Tie tie = tiePolicy.choose(Optional.ofNullable(body.labels().get(TetherLabels.TIE)), body.isStdioSession(),
-                caller.owner());
+                caller);
         Map<String, String> labels = new LinkedHashMap<>(body.labels());
         // Put last so that a client cannot claim another owner, tie or instance.
         labels.putAll(identityLabels(caller, tie));

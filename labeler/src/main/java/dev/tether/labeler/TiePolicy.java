@@ -1,5 +1,6 @@
 package dev.tether.labeler;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -11,7 +12,7 @@ record TiePolicy(Optional<Tie> forced) {
 
     /**
      * Programs whose containers are meant to outlive them: {@code docker run -d} or {@code compose up -d} exit at
-     * once. Compose v1 runs as a Python script, so its exe is the interpreter and it is not recognised here.
+     * once. Compose v1 runs as a Python script, so its exe is the interpreter: the command line names it.
      */
     static final Set<String> CLI_NAMES =
             Set.of("docker", "docker-compose", "docker-buildx", "com.docker.cli", "podman", "nerdctl");
@@ -20,7 +21,7 @@ record TiePolicy(Optional<Tie> forced) {
     private static final String DELETED_SUFFIX = " (deleted)";
 
     /** @throws Refusal if the client asked for a tie that does not exist */
-    Tie choose(Optional<String> requested, boolean stdioSession, ProcessId owner) {
+    Tie choose(Optional<String> requested, boolean stdioSession, Caller caller) {
         if (forced.isPresent()) {
             return forced.get();
         }
@@ -31,14 +32,20 @@ record TiePolicy(Optional<Tie> forced) {
         if (stdioSession) {
             return Tie.SESSION;
         }
-        return isCli(owner) ? Tie.NONE : Tie.OWNER;
+        return isCli(caller) ? Tie.NONE : Tie.OWNER;
     }
 
-    static boolean isCli(ProcessId owner) {
-        String exe = owner.exe();
-        if (exe.endsWith(DELETED_SUFFIX)) {
-            exe = exe.substring(0, exe.length() - DELETED_SUFFIX.length());
+    /** The exe, or the program an interpreter runs: the first two words of the command line. */
+    static boolean isCli(Caller caller) {
+        List<String> command = caller.ownerCommand();
+        return isCliName(caller.owner().exe())
+                || command.stream().limit(2).anyMatch(TiePolicy::isCliName);
+    }
+
+    private static boolean isCliName(String path) {
+        if (path.endsWith(DELETED_SUFFIX)) {
+            path = path.substring(0, path.length() - DELETED_SUFFIX.length());
         }
-        return CLI_NAMES.contains(exe.substring(exe.lastIndexOf('/') + 1));
+        return CLI_NAMES.contains(path.substring(path.lastIndexOf('/') + 1));
     }
 }

@@ -3,6 +3,7 @@ package dev.tether.labeler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -10,7 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class TiePolicyTest {
 
-    private static final ProcessId JAVA = new ProcessId(10, 20, "/usr/lib/jvm/temurin-25/bin/java");
+    private static final Caller JAVA = new Caller(new ProcessId(10, 20, "/usr/lib/jvm/temurin-25/bin/java"), ProcessId.UNKNOWN);
     private final TiePolicy policy = new TiePolicy(Optional.empty());
 
     @Test
@@ -57,10 +58,26 @@ class TiePolicyTest {
 
     @Test
     void unknownOwnerGetsOwner() {
-        assertThat(policy.choose(Optional.empty(), false, ProcessId.UNKNOWN)).isEqualTo(Tie.OWNER);
+        assertThat(policy.choose(Optional.empty(), false, new Caller(ProcessId.UNKNOWN, ProcessId.UNKNOWN))).isEqualTo(Tie.OWNER);
     }
 
-    private static ProcessId cli(String exe) {
-        return new ProcessId(30, 40, exe);
+    @Test
+    void composeV1RunByPythonIsRecognisedByItsCommandLine() {
+        Caller compose = new Caller(new ProcessId(30, 40, "/usr/bin/python3.11"), ProcessId.UNKNOWN,
+                List.of("/usr/bin/python3", "/usr/bin/docker-compose", "up", "-d"));
+
+        assertThat(policy.choose(Optional.empty(), false, compose)).isEqualTo(Tie.NONE);
+    }
+
+    @Test
+    void aScriptNamedAfterNoCliGetsOwner() {
+        Caller script = new Caller(new ProcessId(30, 40, "/usr/bin/python3.11"), ProcessId.UNKNOWN,
+                List.of("python3", "tests.py", "docker"));
+
+        assertThat(policy.choose(Optional.empty(), false, script)).isEqualTo(Tie.OWNER);
+    }
+
+    private static Caller cli(String exe) {
+        return new Caller(new ProcessId(30, 40, exe), ProcessId.UNKNOWN);
     }
 }

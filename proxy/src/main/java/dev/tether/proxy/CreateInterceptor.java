@@ -36,7 +36,9 @@ final class CreateInterceptor {
 
     Outcome intercept(ByteBuf rawHead, byte[] body, ProcessId owner) {
         // The host is read now, not at connect time: it is the CLI's parent when the container is made.
-        Caller caller = new Caller(owner, owner.isKnown() ? ProcFs.parentOf(owner) : ProcessId.UNKNOWN);
+        Caller caller = owner.isKnown()
+                ? new Caller(owner, ProcFs.parentOf(owner), ProcFs.commandLine(owner.pid()))
+                : new Caller(owner, ProcessId.UNKNOWN);
         return switch (labeler.decide(body, caller)) {
             case CreateDecision.Refuse refuse -> {
                 log.info("refused a create from {}: {}", describe(owner), refuse.reason());

@@ -2,8 +2,11 @@ package dev.tether.proxy;
 
 import dev.tether.labeler.ProcessId;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /** Who a process is, read from /proc the moment tether needs it (a pid alone is reused; pid and start time are not). */
@@ -42,6 +45,16 @@ final class ProcFs {
                 .filter(s -> s.startTicks() == child.startTicks())
                 .map(s -> identify(s.parent()))
                 .orElse(ProcessId.UNKNOWN);
+    }
+
+    /** The command line, or empty if it cannot be read (gone, or a kernel thread). */
+    static List<String> commandLine(long pid) {
+        try {
+            String raw = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"), StandardCharsets.UTF_8);
+            return raw.isEmpty() ? List.of() : List.of(raw.split("\0"));
+        } catch (IOException | UncheckedIOException e) {
+            return List.of();
+        }
     }
 
     static String exe(long pid) {

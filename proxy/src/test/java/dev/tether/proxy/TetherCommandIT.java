@@ -1,0 +1,216 @@
+package dev.tether.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@code ./tether up} as a user runs it: the launcher, the real jar, a real process and real signals. */
+@Timeout(120)
+class TetherCommandIT {
+
+    private Path dir;
+    private Path socket;
+    private final List<Launched> launched = new ArrayList<>();
+
+    @BeforeEach
+    void makeDir() throws IOException {
+        dir = Files.createTempDirectory(Path.of("/tmp"), "tether-cmd");
+        socket = dir.resolve("docker.sock");
+    }
+
+    @AfterEach
+    void stopAll() throws IOException {
+        for (Launched l : launched) {
+            l.process.destroyForcibly();
+        }
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Test
+    void upPrintsTheExportLineAndServesDockerOnAPrivateSocket() throws Exception {
+        Launched tether = up("--socket", socket.toString());
+
+        assertThat(tether.awaitStdout("export DOCKER_HOST=")).isEqualTo("export DOCKER_HOST=unix://" + socket);
+        assertThat(mode(socket)).isEqualTo("rw-------");
+        Cli.Result version = docker("version", "--format", "{{.Server.Version}}");
+        assertThat(version.exitCode()).as(version.toString()).isZero();
+        assertThat(version.out().strip()).isNotEmpty();
+    }
+
+    @Test
+    void aSocketGroupMakesTheSocketGroupReadableAndWritable() throws Exception {
+        Launched tether = up("--socket", socket.toString(), "--socket-group", "daemon");
+        tether.awaitStdout("export DOCKER_HOST=");
+
+        assertThat(mode(socket)).isEqualTo("rw-rw----");
+        assertThat(Files.getAttribute(socket, "posix:group", LinkOption.NOFOLLOW_LINKS).toString()).isEqualTo("daemon");
+    }
+
+    @Test
+    void aStaleSocketFromACrashIsReplaced() throws Exception {
+        try (ServerSocketChannel stale = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            stale.bind(UnixDomainSocketAddress.of(socket)); // closing leaves the file behind, as a crash does
+        }
+        assertThat(Files.exists(socket)).isTrue();
+
+        up("--socket", socket.toString()).awaitStdout("export DOCKER_HOST=");
+
+        assertThat(docker("version").exitCode()).isZero();
+    }
+
+    @Test
+    void aSecondTetherOnALiveSocketRefusesAndLeavesTheFirstServing() throws Exception {
+        up("--socket", socket.toString()).awaitStdout("export DOCKER_HOST=");
+
+        Launched second = up("--socket", socket.toString());
+        assertThat(second.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(second.process.exitValue()).isEqualTo(1);
+        assertThat(second.stderr()).contains("another process is already listening on " + socket);
+        assertThat(docker("version").exitCode()).isZero();
+    }
+
+    @Test
+    void aFileThatIsNotASocketIsNeverReplaced() throws Exception {
+        Files.writeString(socket, "precious");
+
+        Launched tether = up("--socket", socket.toString());
+        assertThat(tether.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(tether.process.exitValue()).isEqualTo(1);
+        assertThat(tether.stderr()).contains("exists and is not a socket");
+        assertThat(Files.readString(socket)).isEqualTo("precious");
+    }
+
+    @Test
+    void aSocketPathTooLongForUnixSocketsIsRefusedWithTheLimit() throws Exception {
+        Path longPath = dir.resolve("x".repeat(120) + ".sock");
+
+        Launched tether = up("--socket", longPath.toString());
+        assertThat(tether.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(tether.process.exitValue()).isEqualTo(1);
+        assertThat(tether.stderr()).contains("longer than 107 bytes");
+    }
+
+    @Test
+    void sigtermClosesOpenConnectionsAndRemovesTheSocket() throws Exception {
+        Launched tether = up("--socket", socket.toString());
+        tether.awaitStdout("export DOCKER_HOST=");
+        try (SocketChannel idle = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            // SIGTERM through the handle: Process.destroy() would also close our end of tether's stderr
+            tether.process.toHandle().destroy();
+
+            assertThat(tether.process.waitFor(30, TimeUnit.SECONDS)).as("tether exits on SIGTERM").isTrue();
+            assertThat(idle.read(java.nio.ByteBuffer.allocate(1))).as("the open connection is closed").isEqualTo(-1);
+        }
+        assertThat(Files.exists(socket, LinkOption.NOFOLLOW_LINKS)).isFalse();
+        assertThat(tether.stderr()).contains("stopping");
+    }
+
+    @Test
+    void aDockerHostPointingAtTetherItselfFallsBackToTheEngineSocket() throws Exception {
+        Launched tether = up(List.of("DOCKER_HOST=unix://" + socket), "--socket", socket.toString());
+        tether.awaitStdout("export DOCKER_HOST=");
+
+        assertThat(tether.stderr()).contains("relaying to unix:///var/run/docker.sock");
+        assertThat(docker("version").exitCode()).isZero();
+    }
+
+    private Cli.Result docker(String... args) {
+        return new Cli(Cli.NEW, socket).run(args);
+    }
+
+    private Launched up(String... args) throws IOException {
+        return up(List.of(), args);
+    }
+
+    private Launched up(List<String> env, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Engine.root().resolve("tether").toString(), "up"));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().remove("DOCKER_HOST");
+        for (String kv : env) {
+            int eq = kv.indexOf('=');
+            pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        Launched l = new Launched(pb.start());
+        launched.add(l);
+        return l;
+    }
+
+    private static String mode(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    /** A started tether with its output collected as it comes. */
+    private static final class Launched {
+        final Process process;
+        final BlockingQueue<String> stdout = new LinkedBlockingQueue<>();
+        final StringBuffer stderr = new StringBuffer();
+        final Thread stderrPump;
+
+        Launched(Process process) {
+            this.process = process;
+            Thread.ofVirtual().start(() -> pump(process.inputReader(StandardCharsets.UTF_8), stdout::add));
+            stderrPump = Thread.ofVirtual().start(() -> pump(new BufferedReader(new InputStreamReader(
+                    process.getErrorStream(), StandardCharsets.UTF_8)), line -> stderr.append(line).append('\n')));
+        }
+
+        String awaitStdout(String prefix) throws InterruptedException {
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(90)); // the first run builds the jar
+            while (Instant.now().isBefore(deadline)) {
+                String line = stdout.poll(200, TimeUnit.MILLISECONDS);
+                if (line != null && line.startsWith(prefix)) {
+                    return line;
+                }
+                if (line == null && !process.isAlive()) {
+                    throw new AssertionError("tether exited with " + process.exitValue() + ": " + stderr);
+                }
+            }
+            throw new AssertionError("no line starting with '" + prefix + "' in time; stderr: " + stderr);
+        }
+
+        /** What the process wrote to stderr; once it has exited, all of it. */
+        String stderr() throws InterruptedException {
+            if (!process.isAlive()) {
+                stderrPump.join(Duration.ofSeconds(10));
+            }
+            return stderr.toString();
+        }
+
+        private static void pump(BufferedReader reader, java.util.function.Consumer<String> sink) {
+            try (reader) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    sink.accept(line);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        }
+    }
+}
