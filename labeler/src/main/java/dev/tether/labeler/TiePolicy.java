@@ -32,7 +32,8 @@ record TiePolicy(Optional<Tie> forced) {
         if (stdioSession) {
             return Tie.SESSION;
         }
-        return isCli(caller) ? Tie.NONE : Tie.OWNER;
+        // An owner tether could not identify cannot be watched: claiming a tie would be a promise it cannot keep.
+        return isCli(caller) || !caller.owner().isKnown() ? Tie.NONE : Tie.OWNER;
     }
 
     /** The exe, or the program an interpreter runs: the first two words of the command line. */

@@ -57,8 +57,11 @@ class TiePolicyTest {
     }
 
     @Test
-    void unknownOwnerGetsOwner() {
-        assertThat(policy.choose(Optional.empty(), false, new Caller(ProcessId.UNKNOWN, ProcessId.UNKNOWN))).isEqualTo(Tie.OWNER);
+    void unknownOwnerGetsNoneButAStdioSessionStaysASession() {
+        Caller unknown = new Caller(ProcessId.UNKNOWN, ProcessId.UNKNOWN);
+
+        assertThat(policy.choose(Optional.empty(), false, unknown)).isEqualTo(Tie.NONE);
+        assertThat(policy.choose(Optional.empty(), true, unknown)).isEqualTo(Tie.SESSION);
     }
 
     @Test

@@ -57,6 +57,7 @@ public final class DockerProxy implements AutoCloseable {
     private void bind() throws IOException {
         ListeningSocket.prepare(config.socket(), config.socketGroup());
         Upstream upstream = new Upstream(config.upstream());
+        Peers peers = new Peers();
         CreateInterceptor creates = new CreateInterceptor(
                 new CreateLabeler(instance, ProcFs.bootId(), config.forcedTie()));
         Path hidden = ListeningSocket.privateBindPath(config.socket());
@@ -70,7 +71,7 @@ public final class DockerProxy implements AutoCloseable {
                         @Override
                         protected void initChannel(EpollDomainSocketChannel ch) {
                             track(ch);
-                            ch.pipeline().addLast(new RequestRelay(upstream, creates, DockerProxy.this::track));
+                            ch.pipeline().addLast(new RequestRelay(upstream, peers, creates, DockerProxy.this::track));
                         }
                     })
                     .bind(new DomainSocketAddress(hidden.toString()))

@@ -8,9 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.unix.PeerCredentials;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +38,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     }
 
     private final Upstream upstream;
+    private final Peers peers;
     private final CreateInterceptor creates;
     private final Consumer<Channel> onUpstream;
     private Link link;
@@ -58,8 +57,9 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private ByteArrayOutputStream createBody;
     private boolean createTooLarge;
 
-    RequestRelay(Upstream upstream, CreateInterceptor creates, Consumer<Channel> onUpstream) {
+    RequestRelay(Upstream upstream, Peers peers, CreateInterceptor creates, Consumer<Channel> onUpstream) {
         this.upstream = upstream;
+        this.peers = peers;
         this.creates = creates;
         this.onUpstream = onUpstream;
     }
@@ -68,7 +68,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         Channel client = ctx.channel();
         link = new Link(client);
-        owner = identifyPeer(client);
+        owner = peers.identify(client);
         upstream.connect(client, new ResponseRelay(link, this)).addListener((ChannelFuture f) -> {
             if (f.isSuccess()) {
                 link.upstream = f.channel();
@@ -80,27 +80,6 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             }
             ctx.read();
         });
-    }
-
-    private static ProcessId identifyPeer(Channel client) {
-        if (client instanceof EpollDomainSocketChannel domain) {
-            try {
-                PeerCredentials credentials = domain.peerCredentials();
-                if (credentials.pid() == 0) {
-                    log.warn("a client's pid is 0: tether runs in another PID namespace than its clients;"
-                            + " containers will be labelled owner.pid=0 and cannot be tied");
-                    return ProcessId.UNKNOWN;
-                }
-                ProcessId id = ProcFs.identify(credentials.pid());
-                if (!id.isKnown()) {
-                    log.warn("client pid {} is not readable in /proc; its containers cannot be tied", credentials.pid());
-                }
-                return id;
-            } catch (IOException e) {
-                log.warn("no peer credentials for a client: {}", e.toString());
-            }
-        }
-        return ProcessId.UNKNOWN;
     }
 
     @Override

@@ -140,6 +140,23 @@ class TetherCommandIT {
         assertThat(docker("version").exitCode()).isZero();
     }
 
+    @Test
+    void aClientTetherCannotSeeIsStillServedAndLabelledWithPidZero() throws Exception {
+        // tether in a PID namespace of its own sees every client's pid as 0, as a containerised tether does
+        Launched tether = launch(List.of("unshare", "--pid", "--fork", "--mount-proc",
+                Engine.root().resolve("tether").toString(), "up", "--socket", socket.toString()), List.of());
+        tether.awaitStdout("export DOCKER_HOST=");
+
+        Cli.Result run = docker("run", "-d", "--label", Engine.labelArg(), Engine.TEST_IMAGE, "true");
+
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        String id = run.out().strip();
+        var labels = Engine.inspect(id).at("/Config/Labels");
+        assertThat(labels.path("dev.tether.owner.pid").asText()).isEqualTo("0");
+        assertThat(labels.path("dev.tether.tie").asText()).as("nothing to tie to").isEqualTo("none");
+        assertThat(tether.stderr()).contains("another PID namespace");
+    }
+
     private Cli.Result docker(String... args) {
         return new Cli(Cli.NEW, socket).run(args);
     }
@@ -151,6 +168,10 @@ class TetherCommandIT {
     private Launched up(List<String> env, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Engine.root().resolve("tether").toString(), "up"));
         command.addAll(List.of(args));
+        return launch(command, env);
+    }
+
+    private Launched launch(List<String> command, List<String> env) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().remove("DOCKER_HOST");
         for (String kv : env) {

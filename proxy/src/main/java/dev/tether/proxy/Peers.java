@@ -1,0 +1,43 @@
+package dev.tether.proxy;
+
+import dev.tether.labeler.ProcessId;
+import io.netty.channel.Channel;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.unix.PeerCredentials;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Who is on the other end of a client connection: SO_PEERCRED's pid, then /proc at once, before it can be reused. */
+final class Peers {
+
+    private static final Logger log = LoggerFactory.getLogger(Peers.class);
+
+    private final AtomicBoolean warnedPidZero = new AtomicBoolean();
+
+    ProcessId identify(Channel client) {
+        if (!(client instanceof EpollDomainSocketChannel domain)) {
+            return ProcessId.UNKNOWN;
+        }
+        PeerCredentials credentials;
+        try {
+            credentials = domain.peerCredentials();
+        } catch (IOException e) {
+            log.warn("no peer credentials for a client ({}); its containers cannot be tied", e.toString());
+            return ProcessId.UNKNOWN;
+        }
+        if (credentials.pid() == 0) {
+            if (warnedPidZero.compareAndSet(false, true)) {
+                log.warn("clients' pids read as 0: tether runs in another PID namespace than its clients (a container"
+                        + " without --pid=host?); their containers are labelled owner.pid=0 and cannot be tied");
+            }
+            return ProcessId.UNKNOWN;
+        }
+        ProcessId id = ProcFs.identify(credentials.pid());
+        if (!id.isKnown()) {
+            log.warn("client pid {} is gone or unreadable in /proc; its containers cannot be tied", credentials.pid());
+        }
+        return id;
+    }
+}
