@@ -4,6 +4,8 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
+import java.net.URI;
 import java.time.Duration;
 
 /** docker-java clients for an endpoint, on the httpclient5 transport. */
@@ -12,15 +14,22 @@ public final class DockerClients {
     private DockerClients() {}
 
     public static DockerClient connect(Endpoint endpoint) {
+        return connect(endpoint, httpClient(endpoint));
+    }
+
+    static DockerClient connect(Endpoint endpoint, DockerHttpClient http) {
         var config = DefaultDockerClientConfig.createDefaultConfigBuilder()
                 .withDockerHost(endpoint.uri())
                 .withDockerTlsVerify(false)
                 .build();
-        var http = new ApacheDockerHttpClient.Builder()
-                .dockerHost(config.getDockerHost())
+        return DockerClientImpl.getInstance(config, http);
+    }
+
+    static DockerHttpClient httpClient(Endpoint endpoint) {
+        return new ApacheDockerHttpClient.Builder()
+                .dockerHost(URI.create(endpoint.uri()))
                 .maxConnections(32)
                 .connectionTimeout(Duration.ofSeconds(5))
                 .build();
-        return DockerClientImpl.getInstance(config, http);
     }
 }

@@ -14,4 +14,9 @@ public final class TetherLabels {
     public static final String BOOT = "dev.tether.boot";
 
     private TetherLabels() {}
+
+    /** The {@code dev.tether.instance} value of a tether process: its pid and start time, so its liveness can be read. */
+    public static String instance(ProcessId tether) {
+        return tether.pid() + "-" + tether.startTicks();
+    }
 }

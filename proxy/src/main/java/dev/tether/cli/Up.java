@@ -2,11 +2,14 @@ package dev.tether.cli;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import dev.tether.docker.Endpoint;
-import dev.tether.docker.Endpoints;
+import dev.tether.docker.EngineClient;
+import dev.tether.labeler.TetherLabels;
 import dev.tether.labeler.Tie;
 import dev.tether.proxy.DockerProxy;
 import dev.tether.proxy.ProxyConfig;
+import dev.tether.reaper.ProcessWatcher;
+import dev.tether.reaper.Processes;
+import dev.tether.reaper.Reaper;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -14,12 +17,14 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code tether up}: serve the substitute Docker socket until SIGTERM or SIGINT. */
+/** {@code tether up}: serve the substitute Docker socket and reap what its clients leave behind. */
 @Command(name = "up", mixinStandardHelpOptions = true,
-        description = {"Listens on a substitute Docker socket and relays to the engine,",
-                "labelling every container created through it with its owner."})
+        description = {"Listens on a substitute Docker socket and relays to the engine, labelling every container",
+                "created through it with its owner, and stops and removes tied containers whose owner, host or",
+                "stdin session ends."})
 final class Up implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(Up.class);
@@ -32,15 +37,22 @@ final class Up implements Callable<Integer> {
             description = "Let this group connect too (mode 0660); by default only you can (0600).")
     String socketGroup;
 
-    @Option(names = "--upstream", paramLabel = "URL",
-            description = "The engine to relay to (default: $DOCKER_HOST unless it is tether's own socket, else unix:///var/run/docker.sock).")
-    String upstream;
+    @Mixin
+    EngineOption engine;
 
     @Option(names = "--tie", paramLabel = "MODE",
             description = "Force one tie mode for every container created on this socket: ${COMPLETION-CANDIDATES}.")
     Tie tie;
 
-    @Option(names = {"-v", "--verbose"}, description = "Log every connection and request decision.")
+    @Option(names = "--grace", paramLabel = "DURATION", defaultValue = "3s",
+            description = "Time a reaped container gets to stop before SIGKILL, unless its own StopTimeout says (default: ${DEFAULT-VALUE}).")
+    String grace;
+
+    @Option(names = "--sweep-interval", paramLabel = "DURATION", defaultValue = "30s",
+            description = "How often every tied container is checked again, besides the instant process watches (default: ${DEFAULT-VALUE}).")
+    String sweepInterval;
+
+    @Option(names = {"-v", "--verbose"}, description = "Log every connection and decision.")
     boolean verbose;
 
     @Override
@@ -49,16 +61,24 @@ final class Up implements Callable<Integer> {
             ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("dev.tether").setLevel(Level.DEBUG);
         }
         Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
-        Endpoint engine = upstream != null
-                ? Endpoint.parse(upstream)
-                : Endpoints.upstream(Optional.ofNullable(System.getenv("DOCKER_HOST")), path);
-        var config = new ProxyConfig(path, Optional.ofNullable(socketGroup), engine, Optional.ofNullable(tie));
-        DockerProxy proxy = DockerProxy.start(config);
+        var config = new ProxyConfig(path, Optional.ofNullable(socketGroup), engine.resolve(path), Optional.ofNullable(tie));
+        EngineClient client = EngineClient.connect(config.upstream());
+        ProcessWatcher watcher = ProcessWatcher.create();
+        Reaper reaper = new Reaper(client, watcher, TetherLabels.instance(Processes.self()),
+                Durations.parse(grace), reaped -> { });
+        DockerProxy proxy = DockerProxy.start(config, reaper::sessionEnded);
+        reaper.start(Durations.parse(sweepInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping: no new connections; closing open ones");
+            // The reaper goes first: connections closed by tether's own shutdown end no session.
+            reaper.close();
             proxy.close();
-            stopped.countDown();
+            try (watcher; client) {
+                stopped.countDown();
+            } catch (Exception e) {
+                log.debug("closing: {}", e.toString());
+            }
         }, "tether-shutdown"));
         System.out.println("export DOCKER_HOST=unix://" + path);
         System.out.flush();

@@ -1,5 +1,6 @@
 package dev.tether.proxy;
 
+import dev.tether.reaper.Processes;
 import dev.tether.labeler.Caller;
 import dev.tether.labeler.CreateDecision;
 import dev.tether.labeler.CreateLabeler;
@@ -37,7 +38,7 @@ final class CreateInterceptor {
     Outcome intercept(ByteBuf rawHead, byte[] body, ProcessId owner) {
         // The host is read now, not at connect time: it is the CLI's parent when the container is made.
         Caller caller = owner.isKnown()
-                ? new Caller(owner, ProcFs.parentOf(owner), ProcFs.commandLine(owner.pid()))
+                ? new Caller(owner, Processes.parentOf(owner), Processes.commandLine(owner.pid()))
                 : new Caller(owner, ProcessId.UNKNOWN);
         return switch (labeler.decide(body, caller)) {
             case CreateDecision.Refuse refuse -> {

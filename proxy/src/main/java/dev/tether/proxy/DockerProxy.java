@@ -1,7 +1,9 @@
 package dev.tether.proxy;
 
+import dev.tether.reaper.Processes;
 import dev.tether.labeler.CreateLabeler;
 import dev.tether.labeler.ProcessId;
+import dev.tether.labeler.TetherLabels;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -29,22 +31,29 @@ public final class DockerProxy implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DockerProxy.class);
 
     private final ProxyConfig config;
+    private final SessionListener sessions;
     private final String instance;
     private final EventLoopGroup loops;
     private final ChannelGroup channels = new DefaultChannelGroup("tether", GlobalEventExecutor.INSTANCE);
     private final AtomicInteger open = new AtomicInteger();
     private Channel server;
 
-    private DockerProxy(ProxyConfig config, String instance) {
+    private DockerProxy(ProxyConfig config, SessionListener sessions, String instance) {
         this.config = config;
+        this.sessions = sessions;
         this.instance = instance;
         this.loops = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
     }
 
     /** Binds the socket and starts relaying. */
     public static DockerProxy start(ProxyConfig config) throws IOException {
-        ProcessId self = ProcFs.self();
-        DockerProxy proxy = new DockerProxy(config, self.pid() + "-" + self.startTicks());
+        return start(config, SessionListener.NONE);
+    }
+
+    /** Binds the socket and starts relaying; {@code sessions} hears of every stdin session that ends. */
+    public static DockerProxy start(ProxyConfig config, SessionListener sessions) throws IOException {
+        ProcessId self = Processes.self();
+        DockerProxy proxy = new DockerProxy(config, sessions, TetherLabels.instance(self));
         try {
             proxy.bind();
         } catch (IOException | RuntimeException e) {
@@ -59,7 +68,7 @@ public final class DockerProxy implements AutoCloseable {
         Upstream upstream = new Upstream(config.upstream());
         Peers peers = new Peers();
         CreateInterceptor creates = new CreateInterceptor(
-                new CreateLabeler(instance, ProcFs.bootId(), config.forcedTie()));
+                new CreateLabeler(instance, Processes.bootId(), config.forcedTie()));
         Path hidden = ListeningSocket.privateBindPath(config.socket());
         try {
             server = new ServerBootstrap()
@@ -71,7 +80,7 @@ public final class DockerProxy implements AutoCloseable {
                         @Override
                         protected void initChannel(EpollDomainSocketChannel ch) {
                             track(ch);
-                            ch.pipeline().addLast(new RequestRelay(upstream, peers, creates, DockerProxy.this::track));
+                            ch.pipeline().addLast(new RequestRelay(upstream, peers, creates, sessions, DockerProxy.this::track));
                         }
                     })
                     .bind(new DomainSocketAddress(hidden.toString()))

@@ -1,5 +1,6 @@
 package dev.tether.proxy;
 
+import dev.tether.reaper.Processes;
 import dev.tether.labeler.ProcessId;
 import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -34,7 +35,7 @@ final class Peers {
             }
             return ProcessId.UNKNOWN;
         }
-        ProcessId id = ProcFs.identify(credentials.pid());
+        ProcessId id = Processes.identify(credentials.pid());
         if (!id.isKnown()) {
             log.warn("client pid {} is gone or unreadable in /proc; its containers cannot be tied", credentials.pid());
         }

@@ -9,9 +9,11 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +42,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private final Upstream upstream;
     private final Peers peers;
     private final CreateInterceptor creates;
+    private final SessionListener sessions;
     private final Consumer<Channel> onUpstream;
     private Link link;
     private ProcessId owner = ProcessId.UNKNOWN;
@@ -50,6 +53,9 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private boolean mayHijack;
     private Throwable upstreamFailure;
     private ChannelFuture lastWrite;
+    /** The container a pending attach opens stdin to, and once hijacked, the session this connection carries. */
+    private Optional<String> stdinAttach = Optional.empty();
+    private Optional<String> session = Optional.empty();
 
     private long bodyRemaining;
     private ChunkedScanner chunks;
@@ -57,10 +63,12 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private ByteArrayOutputStream createBody;
     private boolean createTooLarge;
 
-    RequestRelay(Upstream upstream, Peers peers, CreateInterceptor creates, Consumer<Channel> onUpstream) {
+    RequestRelay(Upstream upstream, Peers peers, CreateInterceptor creates, SessionListener sessions,
+                 Consumer<Channel> onUpstream) {
         this.upstream = upstream;
         this.peers = peers;
         this.creates = creates;
+        this.sessions = sessions;
         this.onUpstream = onUpstream;
     }
 
@@ -188,6 +196,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             return true;
         }
         mayHijack = route == Route.HIJACK;
+        stdinAttach = mayHijack ? Route.stdinAttach(head) : Optional.empty();
         link.expected.add(new Link.Expectation(head.first().equalsIgnoreCase("HEAD"), mayHijack));
         forward(in.readRetainedSlice(end - start));
         state = State.BODY;
@@ -289,12 +298,16 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             // answer means the request ends as plain HTTP.
             if (hijacked) {
                 state = State.RAW;
+                session = stdinAttach;
             } else {
                 mayHijack = false;
             }
             return;
         }
         state = hijacked ? State.RAW : State.HEAD;
+        if (hijacked) {
+            session = stdinAttach;
+        }
         ChannelHandlerContext ctx = link.client.pipeline().context(this);
         if (ctx != null) {
             process(ctx);
@@ -356,6 +369,11 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             createHead = null;
         }
         state = State.DONE;
+        // The client went away while the engine still streamed: its session ended (an exiting container closes
+        // the engine side first, and that is no session's end).
+        if (session.isPresent() && link.upstreamReady() && !((DuplexChannel) link.upstream).isInputShutdown()) {
+            sessions.sessionEnded(session.get(), owner);
+        }
         Link.closeAfterFlush(link.upstream);
     }
 

@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** What a request is to tether: a create it must label, a request that may hijack the connection, or anything else. */
@@ -33,6 +35,23 @@ enum Route {
             return HIJACK;
         }
         return OTHER;
+    }
+
+    private static final Pattern ATTACH = Pattern.compile("^/containers/([^/]+)/attach$");
+    private static final Pattern STDIN = Pattern.compile("(?:^|&)stdin=(?:1|true|True)(?:&|$)");
+
+    /**
+     * The container an attach request opens stdin to, if it is one: the stream whose end ends a session.
+     * WebSocket attaches ({@code /attach/ws}) are left out: no stdio MCP client uses them.
+     */
+    static Optional<String> stdinAttach(HttpHead request) {
+        String target = request.second();
+        int query = target.indexOf('?');
+        if (query < 0 || !STDIN.matcher(target.substring(query + 1)).find()) {
+            return Optional.empty();
+        }
+        Matcher attach = ATTACH.matcher(enginePath(target));
+        return attach.matches() ? Optional.of(attach.group(1)) : Optional.empty();
     }
 
     static String enginePath(String target) {

@@ -47,6 +47,17 @@ class RouteTest {
         assertThat(Route.of(head("GET /session HTTP/1.1\r\n" + headers))).isEqualTo(Route.HIJACK);
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "POST /v1.41/containers/mcp/attach?stderr=1&stdin=1&stdout=1&stream=1 HTTP/1.1 | mcp",
+            "POST /containers/abc123/attach?stdin=true&stream=true HTTP/1.1             | abc123",
+            "POST /containers/abc/attach?stream=1&stdout=1 HTTP/1.1                     | ",
+            "POST /containers/abc/attach?stdin=0 HTTP/1.1                               | ",
+            "POST /containers/abc/start?stdin=1 HTTP/1.1                                | "})
+    void stdinAttachNamesItsContainer(String requestLine, String container) throws Exception {
+        assertThat(Route.stdinAttach(head(requestLine))).isEqualTo(java.util.Optional.ofNullable(container));
+    }
+
     private static HttpHead head(String text) throws HttpHead.Malformed {
         ByteBuf buf = Unpooled.copiedBuffer(text + "\r\nHost: docker\r\n\r\n", StandardCharsets.ISO_8859_1);
         return HttpHead.parse(buf, 0, HttpHead.end(buf, 0));

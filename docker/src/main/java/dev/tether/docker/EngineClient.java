@@ -1,0 +1,220 @@
+package dev.tether.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Event;
+import com.github.dockerjava.api.model.EventType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.transport.DockerHttpClient;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine as tether's reaper and sweeps see it: list, inspect, stop, remove and follow events. 404, 304 and 409
+ * answers are the normal result of races with clients and AutoRemove, and are reported as such, not thrown.
+ */
+public final class EngineClient implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(EngineClient.class);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Endpoint endpoint;
+    private final DockerHttpClient http;
+    private final DockerClient docker;
+
+    private EngineClient(Endpoint endpoint, DockerHttpClient http) {
+        this.endpoint = endpoint;
+        this.http = http;
+        this.docker = DockerClients.connect(endpoint, http);
+    }
+
+    public static EngineClient connect(Endpoint endpoint) {
+        return new EngineClient(endpoint, DockerClients.httpClient(endpoint));
+    }
+
+    public Endpoint endpoint() {
+        return endpoint;
+    }
+
+    /** The ids of every container, in any state, that carries {@code label}. */
+    public List<String> containersLabelled(String label) {
+        return docker.listContainersCmd().withShowAll(true).withLabelFilter(List.of(label)).exec()
+                .stream().map(Container::getId).toList();
+    }
+
+    /** Inspects as a JSON tree: docker-java's typed model lacks fields tether reads (StopTimeout). */
+    public Optional<ContainerInfo> inspect(String idOrName) {
+        var request = DockerHttpClient.Request.builder()
+                .method(DockerHttpClient.Request.Method.GET)
+                .path("/containers/" + URLEncoder.encode(idOrName, StandardCharsets.UTF_8) + "/json")
+                .build();
+        try (var response = http.execute(request)) {
+            if (response.getStatusCode() == 404) {
+                return Optional.empty();
+            }
+            JsonNode body = JSON.readTree(response.getBody());
+            if (response.getStatusCode() != 200) {
+                throw new EngineException("inspect " + idOrName + ": " + response.getStatusCode() + " "
+                        + body.path("message").asText());
+            }
+            return Optional.of(toInfo(body));
+        } catch (IOException e) {
+            throw new EngineException("inspect " + idOrName + " at " + endpoint.uri() + ": " + e.getMessage());
+        }
+    }
+
+    /** The engine did not answer as expected; the message says what was asked and where. */
+    public static final class EngineException extends RuntimeException {
+        EngineException(String message) {
+            super(message);
+        }
+    }
+
+    /** How a stop ended. */
+    public enum Stopped { STOPPED, WAS_NOT_RUNNING, GONE }
+
+    /** Sends the stop signal, waits up to {@code grace}, then SIGKILL: the engine's own stop. */
+    public Stopped stop(String id, Duration grace) {
+        try {
+            docker.stopContainerCmd(id).withTimeout((int) Math.max(0, grace.toSeconds())).exec();
+            return Stopped.STOPPED;
+        } catch (NotModifiedException e) {
+            return Stopped.WAS_NOT_RUNNING;
+        } catch (NotFoundException e) {
+            return Stopped.GONE;
+        }
+    }
+
+    /** How a removal ended. */
+    public enum Removed { REMOVED, ALREADY_GONE, IN_PROGRESS }
+
+    /** Removes the container and its anonymous volumes; named volumes are never removed by the engine here. */
+    public Removed remove(String id) {
+        try {
+            docker.removeContainerCmd(id).withRemoveVolumes(true).withForce(true).exec();
+            return Removed.REMOVED;
+        } catch (NotFoundException e) {
+            return Removed.ALREADY_GONE;
+        } catch (ConflictException e) {
+            return Removed.IN_PROGRESS; // AutoRemove got there first
+        }
+    }
+
+    /**
+     * Follows container events from {@code since}, reconnecting after an engine restart from the last event seen,
+     * so none is lost. Runs until the returned handle is closed.
+     */
+    public Closeable followContainerEvents(Instant since, Consumer<EngineEvent> sink) {
+        EventFollower follower = new EventFollower(since, sink);
+        Thread.ofPlatform().daemon().name("tether-engine-events").start(follower);
+        return follower;
+    }
+
+    private final class EventFollower implements Runnable, Closeable {
+        private final Consumer<EngineEvent> sink;
+        private volatile boolean closed;
+        private volatile ResultCallback.Adapter<Event> current;
+        private volatile long lastNanos;
+        private volatile boolean delivered;
+
+        EventFollower(Instant since, Consumer<EngineEvent> sink) {
+            this.sink = sink;
+            this.lastNanos = since.getEpochSecond() * 1_000_000_000L + since.getNano();
+        }
+
+        @Override
+        public void run() {
+            Duration backoff = Duration.ofMillis(100);
+            while (!closed) {
+                var callback = new ResultCallback.Adapter<Event>() {
+                    @Override
+                    public void onNext(Event event) {
+                        delivered = true;
+                        if (event.getTimeNano() != null) {
+                            lastNanos = Math.max(lastNanos, event.getTimeNano());
+                        }
+                        if (event.getId() != null) {
+                            Map<String, String> attributes = event.getActor() == null || event.getActor().getAttributes() == null
+                                    ? Map.of() : event.getActor().getAttributes();
+                            sink.accept(new EngineEvent(event.getAction(), event.getId(), attributes,
+                                    event.getTimeNano() == null ? 0 : event.getTimeNano()));
+                        }
+                    }
+                };
+                current = callback;
+                try {
+                    // The engine's since takes seconds.nanoseconds; events at exactly that time are replayed and
+                    // must be idempotent for the sink.
+                    String since = (lastNanos / 1_000_000_000L) + "." + String.format("%09d", lastNanos % 1_000_000_000L);
+                    docker.eventsCmd().withSince(since).withEventTypeFilter(EventType.CONTAINER).exec(callback);
+                    callback.awaitCompletion();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (RuntimeException e) {
+                    if (!closed) {
+                        log.warn("engine event stream at {} broke ({}); reconnecting", endpoint.uri(), e.toString());
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+                try {
+                    Thread.sleep(backoff); // an engine that is down: retry without spinning
+                } catch (InterruptedException e) {
+                    return;
+                }
+                backoff = delivered ? Duration.ofMillis(100)
+                        : backoff.compareTo(Duration.ofSeconds(2)) < 0 ? backoff.multipliedBy(2) : backoff;
+                delivered = false;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            closed = true;
+            var c = current;
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+
+    private static ContainerInfo toInfo(JsonNode c) {
+        Map<String, String> labels = new HashMap<>();
+        c.at("/Config/Labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+        JsonNode stopTimeout = c.at("/Config/StopTimeout");
+        String created = c.path("Created").asText("");
+        return new ContainerInfo(
+                c.path("Id").asText(),
+                c.path("Name").asText("").replaceFirst("^/", ""),
+                c.at("/Config/Image").asText(""),
+                labels,
+                c.at("/State/Status").asText("unknown"),
+                c.at("/HostConfig/AutoRemove").asBoolean(false),
+                stopTimeout.isIntegralNumber() ? Optional.of(stopTimeout.asInt()) : Optional.empty(),
+                created.isEmpty() ? 0 : Instant.parse(created).getEpochSecond());
+    }
+
+    @Override
+    public void close() throws IOException {
+        docker.close();
+    }
+}

@@ -1,0 +1,245 @@
+package dev.tether.reaper;
+
+import dev.tether.docker.ContainerInfo;
+import dev.tether.docker.EngineClient;
+import dev.tether.docker.EngineEvent;
+import dev.tether.labeler.ProcessId;
+import dev.tether.labeler.TetherLabels;
+import dev.tether.labeler.Tie;
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stops and removes tied containers whose owner, host or stdin session has ended. A container is learnt from the
+ * engine's create event (or a sweep); the processes it is tied to are then watched with pidfds, so a death is
+ * acted on within milliseconds. Every decision is made again from fresh labels before anything is touched.
+ */
+public final class Reaper implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Reaper.class);
+
+    private final EngineClient engine;
+    private final ProcessWatcher watcher;
+    private final Judge judge;
+    private final Duration grace;
+    private final Consumer<Reaped> onReaped;
+    private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
+    private final Set<String> watched = ConcurrentHashMap.newKeySet();
+    private final Set<String> reaping = ConcurrentHashMap.newKeySet();
+    private ScheduledExecutorService sweeps;
+    private Closeable events;
+    private volatile boolean closed;
+
+    /**
+     * @param self     the instance label of the tether this reaper serves
+     * @param grace    how long a container may take to stop before SIGKILL, unless its own StopTimeout says
+     * @param onReaped told of every reap, for the log, the journal and tests
+     */
+    public Reaper(EngineClient engine, ProcessWatcher watcher, String self, Duration grace, Consumer<Reaped> onReaped) {
+        this.engine = engine;
+        this.watcher = watcher;
+        this.judge = new Judge(self, Processes.bootId(), Processes::liveness);
+        this.grace = grace;
+        this.onReaped = onReaped;
+    }
+
+    /**
+     * Follows the engine's events, sweeps once to catch up with what happened while no tether ran, then sweeps
+     * every {@code interval} to cover what events cannot (an engine restart, a missed event).
+     */
+    public void start(Duration interval) {
+        events = engine.followContainerEvents(Instant.now(), this::onEvent);
+        sweeps = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("tether-sweep").unstarted(r));
+        sweeps.scheduleWithFixedDelay(() -> {
+            try {
+                sweep();
+            } catch (RuntimeException e) {
+                log.warn("sweep failed: {}", e.toString());
+            }
+        }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void onEvent(EngineEvent event) {
+        if (!event.attributes().containsKey(TetherLabels.TIE)) {
+            return;
+        }
+        switch (event.action()) {
+            case "create" -> submit(() -> consider(event.containerId(), System.nanoTime()));
+            case "destroy" -> watched.remove(event.containerId());
+            default -> { }
+        }
+    }
+
+    /** One pass over every container tether labelled: reap what is due, watch the rest. */
+    private void sweep() {
+        long noticed = System.nanoTime();
+        for (Swept swept : judgeAll()) {
+            act(swept.container(), swept.verdict(), noticed);
+        }
+    }
+
+    /**
+     * One pass for {@code tether sweep}: returns once every due container is reaped (or, with {@code dryRun},
+     * only says what is due).
+     */
+    public List<Swept> sweepNow(boolean dryRun) {
+        List<Swept> report = judgeAll();
+        if (!dryRun) {
+            long noticed = System.nanoTime();
+            for (Swept swept : report) {
+                if (swept.verdict() instanceof Verdict.Reap reap) {
+                    reap(swept.container(), reap, noticed);
+                }
+            }
+        }
+        return report;
+    }
+
+    private List<Swept> judgeAll() {
+        List<Swept> report = new ArrayList<>();
+        for (String id : engine.containersLabelled(TetherLabels.TIE)) {
+            engine.inspect(id).flatMap(TiedContainer::of).ifPresent(c -> report.add(new Swept(c, judge.judge(c))));
+        }
+        return report;
+    }
+
+    /** A container and what a sweep decided for it. */
+    public record Swept(TiedContainer container, Verdict verdict) {}
+
+    /**
+     * The proxy saw the stdin-attached stream of {@code client} to {@code containerRef} end. Only the owner's own
+     * session counts: another shell's {@code docker attach} detaching ends nothing.
+     */
+    public void sessionEnded(String containerRef, ProcessId client) {
+        long noticed = System.nanoTime();
+        submit(() -> {
+            Optional<TiedContainer> tied = engine.inspect(containerRef).flatMap(TiedContainer::of);
+            if (tied.isEmpty() || tied.get().tie() != Tie.SESSION || !tied.get().info().isRunning()) {
+                return;
+            }
+            ProcessId owner = tied.get().owner();
+            if (owner.isKnown() && owner.pid() == client.pid() && owner.startTicks() == client.startTicks()) {
+                reap(tied.get(), new Verdict.Reap(Reason.SESSION_ENDED, owner), noticed);
+            }
+        });
+    }
+
+    private void consider(String id, long noticed) {
+        try {
+            engine.inspect(id).flatMap(TiedContainer::of).ifPresent(c -> act(c, judge.judge(c), noticed));
+        } catch (RuntimeException e) {
+            log.warn("could not judge container {}: {}", id, e.toString());
+        }
+    }
+
+    private void act(TiedContainer c, Verdict verdict, long noticed) {
+        switch (verdict) {
+            case Verdict.Reap reap -> submit(() -> reap(c, reap, noticed));
+            case Verdict.Spare spare -> watch(c);
+        }
+    }
+
+    /** Watches what the container is tied to; each death sends it back to the judge. */
+    private void watch(TiedContainer c) {
+        if (c.tie() == Tie.NONE || !watched.add(c.id())) {
+            return;
+        }
+        List<ProcessId> ties = switch (c.tie()) {
+            case OWNER -> List.of(c.owner());
+            case HOST -> List.of(c.host());
+            case SESSION -> List.of(c.owner(), c.host());
+            case NONE -> List.of();
+        };
+        for (ProcessId p : ties) {
+            if (p.isKnown()) {
+                watcher.onExit(p, () -> {
+                    long noticed = System.nanoTime();
+                    watched.remove(c.id());
+                    submit(() -> consider(c.id(), noticed));
+                });
+            }
+        }
+    }
+
+    private void reap(TiedContainer seen, Verdict.Reap verdict, long noticed) {
+        String id = seen.id();
+        if (!reaping.add(id)) {
+            return; // a second trigger for a reap under way
+        }
+        try {
+            // Labels are read again: only what still carries this verdict's tie is touched.
+            Optional<TiedContainer> now = engine.inspect(id).flatMap(TiedContainer::of);
+            if (now.isEmpty() || now.get().tie() == Tie.NONE || !now.get().instance().equals(seen.instance())) {
+                return;
+            }
+            ContainerInfo info = now.get().info();
+            Duration stopGrace = info.stopTimeout().map(s -> Duration.ofSeconds(Math.max(0, s))).orElse(grace);
+            long stopRequested = System.nanoTime();
+            EngineClient.Stopped stopped = engine.stop(id, stopGrace);
+            EngineClient.Removed removed = engine.remove(id);
+            Reaped reaped = new Reaped(now.get(), verdict.reason(), verdict.dead(), stopGrace, stopped, removed,
+                    noticed, stopRequested, System.nanoTime());
+            log.info("reaped {} ({}, {}): {} (pid {}{}); gone {} ms after notice", info.shortId(), info.name(),
+                    info.image(), verdict.reason().sentence(), verdict.dead().pid(), exeOf(verdict.dead()),
+                    reaped.noticeToGone().toMillis());
+            onReaped.accept(reaped);
+        } catch (RuntimeException e) {
+            log.warn("could not reap {}: {}", seen.info().shortId(), e.toString());
+        } finally {
+            reaping.remove(id);
+            watched.remove(id);
+        }
+    }
+
+    /** Work arriving while tether shuts down is dropped: its own shutdown must end no container. */
+    private void submit(Runnable task) {
+        if (!closed) {
+            try {
+                work.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                log.debug("dropped work at shutdown");
+            }
+        }
+    }
+
+    private static String exeOf(ProcessId p) {
+        return p.exe().isEmpty() ? "" : ", " + p.exe().substring(p.exe().lastIndexOf('/') + 1);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (sweeps != null) {
+            sweeps.shutdownNow();
+        }
+        try {
+            if (events != null) {
+                events.close();
+            }
+        } catch (IOException e) {
+            log.debug("closing the event stream: {}", e.toString());
+        }
+        work.shutdown();
+        try {
+            work.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+}
