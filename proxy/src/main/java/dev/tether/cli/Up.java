@@ -5,12 +5,17 @@ import ch.qos.logback.classic.LoggerContext;
 import dev.tether.docker.EngineClient;
 import dev.tether.labeler.TetherLabels;
 import dev.tether.labeler.Tie;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.proxy.ControlServer;
 import dev.tether.proxy.DockerProxy;
 import dev.tether.proxy.ProxyConfig;
 import dev.tether.reaper.ProcessWatcher;
 import dev.tether.reaper.Processes;
 import dev.tether.reaper.Reaper;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -67,6 +72,8 @@ final class Up implements Callable<Integer> {
         Reaper reaper = new Reaper(client, watcher, TetherLabels.instance(Processes.self()),
                 Durations.parse(grace), reaped -> { });
         DockerProxy proxy = DockerProxy.start(config, reaper::sessionEnded);
+        ControlServer control = ControlServer.start(ControlServer.socketFor(path), config.socketGroup(),
+                Map.of("/sessions", () -> sessionsJson(proxy)));
         reaper.start(Durations.parse(sweepInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -74,6 +81,7 @@ final class Up implements Callable<Integer> {
             // The reaper goes first: connections closed by tether's own shutdown end no session.
             reaper.close();
             proxy.close();
+            control.close();
             try (watcher; client) {
                 stopped.countDown();
             } catch (Exception e) {
@@ -84,5 +92,15 @@ final class Up implements Callable<Integer> {
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    private static JsonNode sessionsJson(DockerProxy proxy) {
+        ObjectNode body = JsonNodeFactory.instance.objectNode();
+        var list = body.putArray("sessions");
+        proxy.liveSessions().forEach(s -> list.addObject()
+                .put("container", s.getKey())
+                .put("pid", s.getValue().pid())
+                .put("start", s.getValue().startTicks()));
+        return body;
     }
 }

@@ -20,6 +20,8 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -31,7 +33,7 @@ public final class DockerProxy implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DockerProxy.class);
 
     private final ProxyConfig config;
-    private final SessionListener sessions;
+    private final Sessions sessions;
     private final String instance;
     private final EventLoopGroup loops;
     private final ChannelGroup channels = new DefaultChannelGroup("tether", GlobalEventExecutor.INSTANCE);
@@ -40,7 +42,7 @@ public final class DockerProxy implements AutoCloseable {
 
     private DockerProxy(ProxyConfig config, SessionListener sessions, String instance) {
         this.config = config;
-        this.sessions = sessions;
+        this.sessions = new Sessions(sessions);
         this.instance = instance;
         this.loops = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
     }
@@ -113,6 +115,11 @@ public final class DockerProxy implements AutoCloseable {
     /** The value of {@code dev.tether.instance} on containers created through this proxy. */
     public String instance() {
         return instance;
+    }
+
+    /** The stdin sessions open through this proxy: each a container as its client named it, and the client. */
+    public List<Map.Entry<String, ProcessId>> liveSessions() {
+        return sessions.live().stream().map(s -> Map.entry(s.container(), s.client())).toList();
     }
 
     /** Connections open right now: client connections and the engine connection opened for each. */

@@ -42,7 +42,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private final Upstream upstream;
     private final Peers peers;
     private final CreateInterceptor creates;
-    private final SessionListener sessions;
+    private final Sessions sessions;
     private final Consumer<Channel> onUpstream;
     private Link link;
     private ProcessId owner = ProcessId.UNKNOWN;
@@ -55,7 +55,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private ChannelFuture lastWrite;
     /** The container a pending attach opens stdin to, and once hijacked, the session this connection carries. */
     private Optional<String> stdinAttach = Optional.empty();
-    private Optional<String> session = Optional.empty();
+    private Object session;
 
     private long bodyRemaining;
     private ChunkedScanner chunks;
@@ -63,7 +63,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private ByteArrayOutputStream createBody;
     private boolean createTooLarge;
 
-    RequestRelay(Upstream upstream, Peers peers, CreateInterceptor creates, SessionListener sessions,
+    RequestRelay(Upstream upstream, Peers peers, CreateInterceptor creates, Sessions sessions,
                  Consumer<Channel> onUpstream) {
         this.upstream = upstream;
         this.peers = peers;
@@ -298,7 +298,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             // answer means the request ends as plain HTTP.
             if (hijacked) {
                 state = State.RAW;
-                session = stdinAttach;
+                openSession();
             } else {
                 mayHijack = false;
             }
@@ -306,12 +306,16 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         }
         state = hijacked ? State.RAW : State.HEAD;
         if (hijacked) {
-            session = stdinAttach;
+            openSession();
         }
         ChannelHandlerContext ctx = link.client.pipeline().context(this);
         if (ctx != null) {
             process(ctx);
         }
+    }
+
+    private void openSession() {
+        stdinAttach.ifPresent(container -> session = sessions.opened(container, owner));
     }
 
     private void forward(ByteBuf data) {
@@ -371,8 +375,8 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         state = State.DONE;
         // The client went away while the engine still streamed: its session ended (an exiting container closes
         // the engine side first, and that is no session's end).
-        if (session.isPresent() && link.upstreamReady() && !((DuplexChannel) link.upstream).isInputShutdown()) {
-            sessions.sessionEnded(session.get(), owner);
+        if (session != null) {
+            sessions.closed(session, link.upstreamReady() && !((DuplexChannel) link.upstream).isInputShutdown());
         }
         Link.closeAfterFlush(link.upstream);
     }

@@ -1,0 +1,131 @@
+package dev.tether.proxy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * tether's own small HTTP API, on a socket of its own beside the Docker one (never on the Docker socket's paths,
+ * which belong to the engine), with the same permissions.
+ */
+public final class ControlServer implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path socket;
+    private final EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private Channel server;
+
+    private ControlServer(Path socket) {
+        this.socket = socket;
+    }
+
+    /** The control socket that goes with a Docker socket. */
+    public static Path socketFor(Path dockerSocket) {
+        return dockerSocket.resolveSibling(dockerSocket.getFileName() + ".control");
+    }
+
+    /** Serves {@code GET <path>} from each route's JSON. */
+    public static ControlServer start(Path socket, Optional<String> group, Map<String, Supplier<JsonNode>> routes)
+            throws IOException {
+        ControlServer control = new ControlServer(socket);
+        try {
+            ListeningSocket.prepare(socket, group);
+            Path hidden = ListeningSocket.privateBindPath(socket);
+            control.server = new ServerBootstrap()
+                    .group(control.loop)
+                    .channel(EpollServerDomainSocketChannel.class)
+                    .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
+                        @Override
+                        protected void initChannel(EpollDomainSocketChannel ch) {
+                            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
+                                    new Routes(routes));
+                        }
+                    })
+                    .bind(new DomainSocketAddress(hidden.toString())).syncUninterruptibly().channel();
+            ListeningSocket.publish(hidden, socket, group);
+        } catch (IOException | RuntimeException e) {
+            control.close();
+            throw e;
+        }
+        return control;
+    }
+
+    private static final class Routes extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final Map<String, Supplier<JsonNode>> routes;
+
+        Routes(Map<String, Supplier<JsonNode>> routes) {
+            this.routes = routes;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws Exception {
+            String path = request.uri().replaceFirst("\\?.*", "");
+            Supplier<JsonNode> route = routes.get(path);
+            FullHttpResponse response;
+            if (route == null || !request.method().equals(HttpMethod.GET)) {
+                response = json(HttpResponseStatus.NOT_FOUND,
+                        JSON.createObjectNode().put("message", "tether: no " + request.method() + " " + path
+                                + " here; try GET " + String.join(", ", routes.keySet())));
+            } else {
+                response = json(HttpResponseStatus.OK, route.get());
+            }
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            HttpUtil.setKeepAlive(response, keepAlive);
+            var written = ctx.writeAndFlush(response);
+            if (!keepAlive) {
+                written.addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        private static FullHttpResponse json(HttpResponseStatus status, JsonNode body) throws IOException {
+            byte[] bytes = JSON.writeValueAsBytes(body);
+            var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            return response;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close().syncUninterruptibly();
+            try {
+                Files.deleteIfExists(socket);
+            } catch (IOException ignored) {
+                // best effort: a stale control socket is replaced at the next start
+            }
+        }
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
