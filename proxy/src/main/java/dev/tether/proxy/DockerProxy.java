@@ -9,9 +9,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -44,7 +43,7 @@ public final class DockerProxy implements AutoCloseable {
         this.config = config;
         this.sessions = new Sessions(sessions);
         this.instance = instance;
-        this.loops = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
+        this.loops = new EpollEventLoopGroup();
     }
 
     /** Binds the socket and starts relaying. */

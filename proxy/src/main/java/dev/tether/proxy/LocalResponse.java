@@ -6,24 +6,29 @@ import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 
 /** An answer tether gives itself, shaped like the engine's own errors so every client shows the message. */
-record LocalResponse(int status, String reason, String message) {
+record LocalResponse(int status, String reason, String message, boolean headRequest) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static LocalResponse badRequest(String message) {
-        return new LocalResponse(400, "Bad Request", message);
+        return new LocalResponse(400, "Bad Request", message, false);
     }
 
     static LocalResponse tooLarge(String message) {
-        return new LocalResponse(413, "Request Entity Too Large", message);
+        return new LocalResponse(413, "Request Entity Too Large", message, false);
     }
 
     static LocalResponse headersTooLarge(String message) {
-        return new LocalResponse(431, "Request Header Fields Too Large", message);
+        return new LocalResponse(431, "Request Header Fields Too Large", message, false);
     }
 
     static LocalResponse badGateway(String message) {
-        return new LocalResponse(502, "Bad Gateway", message);
+        return new LocalResponse(502, "Bad Gateway", message, false);
+    }
+
+    /** The same answer to a HEAD request, which carries the length of the body it must not have. */
+    LocalResponse toHead() {
+        return new LocalResponse(status, reason, message, true);
     }
 
     ByteBuf encode() {
@@ -33,6 +38,7 @@ record LocalResponse(int status, String reason, String message) {
                 + "Content-Type: application/json\r\n"
                 + "Content-Length: " + body.length + "\r\n"
                 + "Connection: close\r\n\r\n";
-        return Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.ISO_8859_1), body);
+        byte[] headBytes = head.getBytes(StandardCharsets.ISO_8859_1);
+        return headRequest ? Unpooled.wrappedBuffer(headBytes) : Unpooled.wrappedBuffer(headBytes, body);
     }
 }

@@ -146,7 +146,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         if (clientEnded && !in.isReadable()) {
             endClientInput();
         } else if (lastWrite == null) {
-            ctx.read();
+            readMore(ctx);
         } else {
             lastWrite.addListener(f -> readOrClose(ctx, f.isSuccess()));
         }
@@ -177,8 +177,10 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         HttpHead head = HttpHead.parse(in, start, end);
         Framing framing = head.framing(true);
         if (upstreamFailure != null) {
-            fail(LocalResponse.badGateway("cannot reach the Docker engine at " + upstream.endpoint().uri() + " ("
-                    + upstreamFailure.getMessage() + "); start dockerd, or point tether at it with --upstream"));
+            LocalResponse answer = LocalResponse.badGateway("cannot reach the Docker engine at "
+                    + upstream.endpoint().uri() + " (" + describe(upstreamFailure)
+                    + "); start dockerd, or point tether at it with --upstream");
+            fail(head.first().equalsIgnoreCase("HEAD") ? answer.toHead() : answer);
             return false;
         }
         Route route = Route.of(head);
@@ -323,11 +325,28 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     }
 
     private void readOrClose(ChannelHandlerContext ctx, boolean written) {
-        if (!written) {
+        if (written) {
+            readMore(ctx);
+        } else {
             link.close();
-        } else if (state != State.AWAIT_HIJACK && state != State.DONE) {
+        }
+    }
+
+    /** Reads on, unless the client has said all it will (epoll refuses a read after EOF) or we hold its bytes. */
+    private void readMore(ChannelHandlerContext ctx) {
+        if (!clientEnded && state != State.AWAIT_HIJACK && state != State.DONE) {
             ctx.read();
         }
+    }
+
+    /** What went wrong in a connect, in words: some exceptions carry no message of their own. */
+    private static String describe(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() != null ? root.getMessage() : failure.getMessage();
+        return message != null ? message : root.getClass().getSimpleName();
     }
 
     private void fail(LocalResponse answer) {

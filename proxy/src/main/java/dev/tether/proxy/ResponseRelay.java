@@ -27,6 +27,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
     private long bodyRemaining;
     private ChunkedScanner chunks;
     private ChannelFuture lastWrite;
+    private boolean engineEnded;
 
     ResponseRelay(Link link, RequestRelay requests) {
         this.link = link;
@@ -64,7 +65,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             in = Unpooled.EMPTY_BUFFER;
         }
         if (lastWrite == null) {
-            ctx.read();
+            readMore(ctx);
         } else {
             link.client.flush();
             lastWrite.addListener(f -> readOrClose(ctx, f.isSuccess()));
@@ -165,15 +166,23 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
 
     private void readOrClose(ChannelHandlerContext ctx, boolean written) {
         if (written) {
-            ctx.read();
+            readMore(ctx);
         } else {
             link.close();
+        }
+    }
+
+    /** epoll refuses a read after EOF: once the engine has ended its side, there is nothing more to read. */
+    private void readMore(ChannelHandlerContext ctx) {
+        if (!engineEnded) {
+            ctx.read();
         }
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == ChannelInputShutdownEvent.INSTANCE) {
+            engineEnded = true;
             // The engine has said all it will: the client reads EOF after the last byte.
             Link.shutdownOutputAfterFlush(link.client);
             link.closeIfBothEnded();

@@ -71,7 +71,10 @@ final class LinuxCalls {
 
     private LinuxCalls() {}
 
-    /** A descriptor that becomes readable when the process exits, or -ESRCH if there is no such process. */
+    /**
+     * A descriptor (always close-on-exec) that becomes readable when the process exits, or -ESRCH if there is no
+     * such process.
+     */
     static int pidfdOpen(long pid) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);

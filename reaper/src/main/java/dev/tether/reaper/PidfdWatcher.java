@@ -96,8 +96,7 @@ final class PidfdWatcher implements ProcessWatcher {
             return;
         }
         if (pidfd < 0) {
-            LOG.warn("pidfd_open({}) failed with errno {}: watching it by polling", process.pid(), -pidfd);
-            pollingFallback().onExit(process, () -> runSoon(action));
+            watchByPolling(process, action, "pidfd_open", -pidfd);
             return;
         }
         // The pidfd now pins whichever process has this pid. Only now is the start time worth checking: if it is
@@ -110,6 +109,7 @@ final class PidfdWatcher implements ProcessWatcher {
         }
         // Liveness.UNKNOWN (stat hidden by hidepid) keeps the watch: waiting too long for a stranger leaks a container,
         // firing on a guess would stop a live owner's.
+        int rc;
         synchronized (lock) {
             if (closed) {
                 LinuxCalls.close(pidfd);
@@ -121,26 +121,22 @@ final class PidfdWatcher implements ProcessWatcher {
                 watch.actions().add(action);
                 return;
             }
-            int rc = LinuxCalls.epollAdd(epoll, pidfd, LinuxCalls.EPOLLIN);
-            if (rc < 0) {
-                LinuxCalls.close(pidfd);
-                throw new IllegalStateException("epoll_ctl ADD pidfd of " + process.pid() + ": errno " + -rc);
+            rc = LinuxCalls.epollAdd(epoll, pidfd, LinuxCalls.EPOLLIN);
+            if (rc >= 0) {
+                watch = new Watch(process, pidfd, new ArrayList<>(List.of(action)));
+                byPidfd.put(pidfd, watch);
+                byProcess.put(process, watch);
+                return;
             }
-            watch = new Watch(process, pidfd, new ArrayList<>(List.of(action)));
-            byPidfd.put(pidfd, watch);
-            byProcess.put(process, watch);
+            LinuxCalls.close(pidfd);
         }
+        watchByPolling(process, action, "epoll_ctl", -rc);
     }
 
     @Override
     public void close() {
-        PolledWatcher polled;
         synchronized (lock) {
             closed = true;
-            polled = fallback;
-        }
-        if (polled != null) {
-            polled.close();
         }
         wake();
         if (Thread.currentThread() != thread) {
@@ -232,7 +228,9 @@ final class PidfdWatcher implements ProcessWatcher {
         LinuxCalls.close(watch.pidfd());
     }
 
+    /** On the watch thread, as it ends: closed by {@link #close} or stopped by a failure, nothing must leak. */
     private void release() {
+        PolledWatcher polled;
         synchronized (lock) {
             closed = true;
             released = true;
@@ -242,17 +240,25 @@ final class PidfdWatcher implements ProcessWatcher {
             LinuxCalls.close(wakeup);
             LinuxCalls.close(epoll);
             due.clear();
+            polled = fallback;
+        }
+        if (polled != null) {
+            polled.close(); // outside the lock: its thread may be waiting for it in runSoon
         }
     }
 
-    private PolledWatcher pollingFallback() {
+    /** Out of descriptors or epoll watches, say: a late notice beats none. The action still runs on this thread. */
+    private void watchByPolling(ProcessId process, Runnable action, String call, int errno) {
+        LOG.warn("{} for pid {} failed with errno {}: watching it by polling, slower", call, process.pid(), errno);
+        PolledWatcher polled;
         synchronized (lock) {
             ensureOpen();
             if (fallback == null) {
                 fallback = new PolledWatcher();
             }
-            return fallback;
+            polled = fallback;
         }
+        polled.onExit(process, () -> runSoon(action));
     }
 
     private void ensureOpen() {

@@ -19,7 +19,10 @@ public interface ProcessWatcher extends AutoCloseable {
      */
     void onExit(ProcessId process, Runnable action);
 
-    /** Stops watching: no action runs after this returns, and all descriptors are released. */
+    /**
+     * Stops watching: no action runs after this returns (called from an action, only that batch's remaining
+     * actions may), and all descriptors are released.
+     */
     @Override
     void close();
 

@@ -12,6 +12,11 @@ public record Reaped(TiedContainer container, Reason reason, ProcessId dead, Dur
                      EngineClient.Stopped stopped, EngineClient.Removed removed,
                      long noticedNanos, long stopRequestedNanos, long goneNanos) {
 
+    /** False when the container had stopped and gone by itself before tether acted: nothing was reaped. */
+    public boolean didSomething() {
+        return stopped == EngineClient.Stopped.STOPPED || removed == EngineClient.Removed.REMOVED;
+    }
+
     public Duration noticeToGone() {
         return Duration.ofNanos(goneNanos - noticedNanos);
     }

@@ -194,6 +194,10 @@ public final class Reaper implements AutoCloseable {
             EngineClient.Removed removed = engine.remove(id);
             Reaped reaped = new Reaped(now.get(), verdict.reason(), verdict.dead(), stopGrace, stopped, removed,
                     noticed, stopRequested, System.nanoTime());
+            if (!reaped.didSomething()) {
+                log.debug("{} had already ended by itself", info.shortId());
+                return;
+            }
             log.info("reaped {} ({}, {}): {} (pid {}{}); gone {} ms after notice", info.shortId(), info.name(),
                     info.image(), verdict.reason().sentence(), verdict.dead().pid(), exeOf(verdict.dead()),
                     reaped.noticeToGone().toMillis());
