@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.proxy.ControlServer;
 import dev.tether.proxy.DockerProxy;
+import dev.tether.proxy.Peer;
+import dev.tether.proxy.ProxyEvents;
 import dev.tether.proxy.ProxyConfig;
 import dev.tether.reaper.ProcessWatcher;
 import dev.tether.reaper.Processes;
@@ -71,7 +73,14 @@ final class Up implements Callable<Integer> {
         ProcessWatcher watcher = ProcessWatcher.create();
         Reaper reaper = new Reaper(client, watcher, TetherLabels.instance(Processes.self()),
                 Durations.parse(grace), reaped -> { });
-        DockerProxy proxy = DockerProxy.start(config, reaper::sessionEnded);
+        DockerProxy proxy = DockerProxy.start(config, new ProxyEvents() {
+            @Override
+            public void sessionClosed(String container, Peer client, boolean clientLeft) {
+                if (clientLeft) {
+                    reaper.sessionEnded(container, client.process());
+                }
+            }
+        });
         ControlServer control = ControlServer.start(ControlServer.socketFor(path), config.socketGroup(),
                 Map.of("/sessions", () -> sessionsJson(proxy)));
         reaper.start(Durations.parse(sweepInterval));
@@ -99,8 +108,8 @@ final class Up implements Callable<Integer> {
         var list = body.putArray("sessions");
         proxy.liveSessions().forEach(s -> list.addObject()
                 .put("container", s.getKey())
-                .put("pid", s.getValue().pid())
-                .put("start", s.getValue().startTicks()));
+                .put("pid", s.getValue().process().pid())
+                .put("start", s.getValue().process().startTicks()));
         return body;
     }
 }

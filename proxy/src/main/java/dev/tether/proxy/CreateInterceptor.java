@@ -8,6 +8,7 @@ import dev.tether.labeler.ProcessId;
 import dev.tether.labeler.TetherLabels;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +26,11 @@ final class CreateInterceptor {
 
     sealed interface Outcome {}
 
-    record Forward(ByteBuf request) implements Outcome {}
+    /** @param pending what the journal needs once the engine answers with the container's id */
+    record Forward(ByteBuf request, PendingCreate pending) implements Outcome {}
+
+    /** A forwarded create waiting for the engine's answer. */
+    record PendingCreate(String name, Peer owner, ProcessId host, CreateDecision.Forward decision) {}
 
     record Refuse(LocalResponse answer) implements Outcome {}
 
@@ -35,10 +40,11 @@ final class CreateInterceptor {
         this.labeler = labeler;
     }
 
-    Outcome intercept(ByteBuf rawHead, byte[] body, ProcessId owner) {
+    Outcome intercept(ByteBuf rawHead, String target, byte[] body, Peer peer) {
+        ProcessId owner = peer.process();
         // The host is read now, not at connect time: it is the CLI's parent when the container is made.
         Caller caller = owner.isKnown()
-                ? new Caller(owner, Processes.parentOf(owner), Processes.commandLine(owner.pid()))
+                ? new Caller(owner, Processes.parentOf(owner), peer.command())
                 : new Caller(owner, ProcessId.UNKNOWN);
         return switch (labeler.decide(body, caller)) {
             case CreateDecision.Refuse refuse -> {
@@ -53,7 +59,8 @@ final class CreateInterceptor {
                             + " labelled {}=0; the reaper cannot tie it", TetherLabels.OWNER_PID);
                 }
                 yield new Forward(Unpooled.wrappedBuffer(withContentLength(rawHead, forward.body().length),
-                        Unpooled.wrappedBuffer(forward.body())));
+                        Unpooled.wrappedBuffer(forward.body())),
+                        new PendingCreate(nameIn(target), peer, caller.host(), forward));
             }
         };
     }
@@ -81,6 +88,20 @@ final class CreateInterceptor {
         }
         out.append("Content-Length: ").append(length).append(eol).append(eol);
         return Unpooled.wrappedBuffer(out.toString().getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /** The {@code name} query parameter of a create, or "" when the engine will choose one. */
+    static String nameIn(String target) {
+        int query = target.indexOf('?');
+        if (query < 0) {
+            return "";
+        }
+        for (String param : target.substring(query + 1).split("&")) {
+            if (param.startsWith("name=")) {
+                return URLDecoder.decode(param.substring(5), StandardCharsets.UTF_8);
+            }
+        }
+        return "";
     }
 
     static String describe(ProcessId p) {

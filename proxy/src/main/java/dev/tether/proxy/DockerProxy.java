@@ -32,6 +32,7 @@ public final class DockerProxy implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DockerProxy.class);
 
     private final ProxyConfig config;
+    private final ProxyEvents events;
     private final Sessions sessions;
     private final String instance;
     private final EventLoopGroup loops;
@@ -39,22 +40,23 @@ public final class DockerProxy implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private Channel server;
 
-    private DockerProxy(ProxyConfig config, SessionListener sessions, String instance) {
+    private DockerProxy(ProxyConfig config, ProxyEvents events, String instance) {
         this.config = config;
-        this.sessions = new Sessions(sessions);
+        this.events = events;
+        this.sessions = new Sessions(events);
         this.instance = instance;
         this.loops = new EpollEventLoopGroup();
     }
 
     /** Binds the socket and starts relaying. */
     public static DockerProxy start(ProxyConfig config) throws IOException {
-        return start(config, SessionListener.NONE);
+        return start(config, ProxyEvents.NONE);
     }
 
-    /** Binds the socket and starts relaying; {@code sessions} hears of every stdin session that ends. */
-    public static DockerProxy start(ProxyConfig config, SessionListener sessions) throws IOException {
+    /** Binds the socket and starts relaying; {@code events} hears of creates, sessions and traffic. */
+    public static DockerProxy start(ProxyConfig config, ProxyEvents events) throws IOException {
         ProcessId self = Processes.self();
-        DockerProxy proxy = new DockerProxy(config, sessions, TetherLabels.instance(self));
+        DockerProxy proxy = new DockerProxy(config, events, TetherLabels.instance(self));
         try {
             proxy.bind();
         } catch (IOException | RuntimeException e) {
@@ -81,7 +83,7 @@ public final class DockerProxy implements AutoCloseable {
                         @Override
                         protected void initChannel(EpollDomainSocketChannel ch) {
                             track(ch);
-                            ch.pipeline().addLast(new RequestRelay(upstream, peers, creates, sessions, DockerProxy.this::track));
+                            ch.pipeline().addLast(new RequestRelay(upstream, peers, creates, sessions, events, DockerProxy.this::track));
                         }
                     })
                     .bind(new DomainSocketAddress(hidden.toString()))
@@ -117,7 +119,7 @@ public final class DockerProxy implements AutoCloseable {
     }
 
     /** The stdin sessions open through this proxy: each a container as its client named it, and the client. */
-    public List<Map.Entry<String, ProcessId>> liveSessions() {
+    public List<Map.Entry<String, Peer>> liveSessions() {
         return sessions.live().stream().map(s -> Map.entry(s.container(), s.client())).toList();
     }
 

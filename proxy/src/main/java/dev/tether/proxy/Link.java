@@ -13,8 +13,17 @@ import java.util.Deque;
  */
 final class Link {
 
-    /** What the relay knows of a request whose response has not ended yet. */
-    record Expectation(boolean headRequest, boolean mayHijack) {}
+    /**
+     * What the relay knows of a request whose response has not ended yet.
+     *
+     * @param create set for a labelled create: its answer carries the new container's id
+     */
+    record Expectation(boolean headRequest, boolean mayHijack, CreateInterceptor.PendingCreate create) {
+
+        Expectation(boolean headRequest, boolean mayHijack) {
+            this(headRequest, mayHijack, null);
+        }
+    }
 
     final Channel client;
     Channel upstream;

@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.unix.PeerCredentials;
 import java.io.IOException;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,28 +18,29 @@ final class Peers {
 
     private final AtomicBoolean warnedPidZero = new AtomicBoolean();
 
-    ProcessId identify(Channel client) {
+    Peer identify(Channel client) {
         if (!(client instanceof EpollDomainSocketChannel domain)) {
-            return ProcessId.UNKNOWN;
+            return Peer.UNKNOWN;
         }
         PeerCredentials credentials;
         try {
             credentials = domain.peerCredentials();
         } catch (IOException e) {
             log.warn("no peer credentials for a client ({}); its containers cannot be tied", e.toString());
-            return ProcessId.UNKNOWN;
+            return Peer.UNKNOWN;
         }
         if (credentials.pid() == 0) {
             if (warnedPidZero.compareAndSet(false, true)) {
                 log.warn("clients' pids read as 0: tether runs in another PID namespace than its clients (a container"
                         + " without --pid=host?); their containers are labelled owner.pid=0 and cannot be tied");
             }
-            return ProcessId.UNKNOWN;
+            return new Peer(ProcessId.UNKNOWN, credentials.uid(), List.of());
         }
         ProcessId id = Processes.identify(credentials.pid());
         if (!id.isKnown()) {
             log.warn("client pid {} is gone or unreadable in /proc; its containers cannot be tied", credentials.pid());
+            return new Peer(ProcessId.UNKNOWN, credentials.uid(), List.of());
         }
-        return id;
+        return new Peer(id, credentials.uid(), Processes.commandLine(id.pid()));
     }
 }

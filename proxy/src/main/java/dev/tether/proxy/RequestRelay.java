@@ -43,9 +43,10 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private final Peers peers;
     private final CreateInterceptor creates;
     private final Sessions sessions;
+    private final ProxyEvents events;
     private final Consumer<Channel> onUpstream;
     private Link link;
-    private ProcessId owner = ProcessId.UNKNOWN;
+    private Peer owner = Peer.UNKNOWN;
     private ByteBuf in = Unpooled.EMPTY_BUFFER;
     private State state = State.HEAD;
     private boolean firstRequest = true;
@@ -60,11 +61,13 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private long bodyRemaining;
     private ChunkedScanner chunks;
     private ByteBuf createHead;
+    private String createTarget;
     private ByteArrayOutputStream createBody;
     private boolean createTooLarge;
 
-    RequestRelay(Upstream upstream, Peers peers, CreateInterceptor creates, Sessions sessions,
+    RequestRelay(Upstream upstream, Peers peers, CreateInterceptor creates, Sessions sessions, ProxyEvents events,
                  Consumer<Channel> onUpstream) {
+        this.events = events;
         this.upstream = upstream;
         this.peers = peers;
         this.creates = creates;
@@ -77,13 +80,15 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         Channel client = ctx.channel();
         link = new Link(client);
         owner = peers.identify(client);
-        upstream.connect(client, new ResponseRelay(link, this)).addListener((ChannelFuture f) -> {
+        events.connectionOpened();
+        upstream.connect(client, new ResponseRelay(link, this, events)).addListener((ChannelFuture f) -> {
             if (f.isSuccess()) {
                 link.upstream = f.channel();
                 onUpstream.accept(f.channel());
                 f.channel().closeFuture().addListener(x -> link.upstreamClosed());
             } else {
                 log.warn("cannot reach the engine at {}: {}", upstream.endpoint().uri(), f.cause().toString());
+                events.upstreamFailed();
                 upstreamFailure = f.cause();
             }
             ctx.read();
@@ -184,9 +189,11 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             return false;
         }
         Route route = Route.of(head);
+        events.requestSeen(route);
         startBody(framing);
         if (route == Route.CREATE) {
             createHead = in.readRetainedSlice(end - start);
+            createTarget = head.second();
             createBody = new ByteArrayOutputStream();
             createTooLarge = false;
             state = State.CREATE_BODY;
@@ -276,9 +283,9 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         ByteBuf head = createHead;
         createHead = null;
         try {
-            switch (creates.intercept(head, createBody.toByteArray(), owner)) {
+            switch (creates.intercept(head, createTarget, createBody.toByteArray(), owner)) {
                 case CreateInterceptor.Forward forward -> {
-                    link.expected.add(new Link.Expectation(false, false));
+                    link.expected.add(new Link.Expectation(false, false, forward.pending()));
                     state = State.HEAD;
                     forward(forward.request());
                 }
@@ -378,6 +385,9 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         if (state == State.CREATE_BODY || state == State.DONE || !link.upstreamReady()) {
             link.close();
             return;
+        }
+        if (session != null) {
+            sessions.stdinClosed(session);
         }
         Link.shutdownOutputAfterFlush(link.upstream);
         link.closeIfBothEnded();

@@ -1,11 +1,15 @@
 package dev.tether.proxy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,10 +32,15 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
     private ChunkedScanner chunks;
     private ChannelFuture lastWrite;
     private boolean engineEnded;
+    /** The body of a create's answer, kept (it is a few bytes of JSON) to learn the new container's id. */
+    private CreateAnswer createAnswer;
 
-    ResponseRelay(Link link, RequestRelay requests) {
+    private final ProxyEvents events;
+
+    ResponseRelay(Link link, RequestRelay requests, ProxyEvents events) {
         this.link = link;
         this.requests = requests;
+        this.events = events;
     }
 
     @Override
@@ -75,9 +84,15 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
     /** @return false if more bytes are needed */
     private boolean readNext() throws HttpHead.Malformed {
         if (state == State.BODY) {
-            int n = chunks == null ? (int) Math.min(bodyRemaining, in.readableBytes()) : chunks.scan(in, null);
+            int n;
             if (chunks == null) {
+                n = (int) Math.min(bodyRemaining, in.readableBytes());
                 bodyRemaining -= n;
+                if (createAnswer != null) {
+                    createAnswer.collect(in.slice(in.readerIndex(), n));
+                }
+            } else {
+                n = chunks.scan(in, createAnswer == null ? null : createAnswer::collect);
             }
             forward(in.readRetainedSlice(n));
             if (chunks == null ? bodyRemaining == 0 : chunks.isDone()) {
@@ -98,6 +113,8 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
         int status = status(head);
         Link.Expectation expectation = link.expected.peek();
         boolean mayHijack = expectation != null && expectation.mayHijack();
+        createAnswer = expectation != null && expectation.create() != null && status == 201
+                ? new CreateAnswer(expectation.create()) : null;
         if (status == 101) {
             hijacked();
         } else if (status >= 100 && status < 200) {
@@ -140,11 +157,46 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
 
     private void responseEnded() {
         state = State.HEAD;
+        if (createAnswer != null) {
+            createAnswer.containerId().ifPresent(id -> events.created(new ProxyEvents.Created(id,
+                    createAnswer.pending.name(), createAnswer.pending.owner(), createAnswer.pending.host(),
+                    createAnswer.pending.decision())));
+            createAnswer = null;
+        }
         Link.Expectation done = link.expected.poll();
         if (done != null && done.mayHijack()) {
             requests.resolveHijack(false);
         }
         link.responseEnded();
+    }
+
+    /** Collects the engine's {@code {"Id":…}} answer to a labelled create. */
+    private static final class CreateAnswer {
+        private static final int MAX = 64 * 1024;
+        private static final ObjectMapper JSON = new ObjectMapper();
+        final CreateInterceptor.PendingCreate pending;
+        private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+
+        CreateAnswer(CreateInterceptor.PendingCreate pending) {
+            this.pending = pending;
+        }
+
+        void collect(ByteBuf data) {
+            if (body.size() + data.readableBytes() <= MAX) {
+                byte[] bytes = new byte[data.readableBytes()];
+                data.getBytes(data.readerIndex(), bytes);
+                body.writeBytes(bytes);
+            }
+        }
+
+        Optional<String> containerId() {
+            try {
+                String id = JSON.readTree(body.toByteArray()).path("Id").asText("");
+                return id.isEmpty() ? Optional.empty() : Optional.of(id);
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        }
     }
 
     private static int status(HttpHead head) throws HttpHead.Malformed {

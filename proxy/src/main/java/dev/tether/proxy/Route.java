@@ -10,7 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** What a request is to tether: a create it must label, a request that may hijack the connection, or anything else. */
-enum Route {
+public enum Route {
     CREATE,
     HIJACK,
     OTHER;

@@ -1,35 +1,42 @@
 package dev.tether.proxy;
 
-import dev.tether.labeler.ProcessId;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The stdin sessions open through this proxy right now, and the listener told when one ends. */
+/** The stdin sessions open through this proxy right now; every change is told to the proxy's listener. */
 final class Sessions {
 
     /** A client's stdin-attached stream to a container, named as the client named it. */
-    record Session(String container, ProcessId client) {}
+    record Session(String container, Peer client) {}
 
     private final Map<Object, Session> live = new ConcurrentHashMap<>();
-    private final SessionListener listener;
+    private final ProxyEvents listener;
 
-    Sessions(SessionListener listener) {
+    Sessions(ProxyEvents listener) {
         this.listener = listener;
     }
 
     /** @return a handle for {@link #closed} */
-    Object opened(String container, ProcessId client) {
+    Object opened(String container, Peer client) {
         Object handle = new Object();
         live.put(handle, new Session(container, client));
+        listener.sessionOpened(container, client);
         return handle;
+    }
+
+    void stdinClosed(Object handle) {
+        Session session = live.get(handle);
+        if (session != null) {
+            listener.stdinClosed(session.container(), session.client());
+        }
     }
 
     /** @param clientLeft true when the client went away while the engine still streamed: the session ended */
     void closed(Object handle, boolean clientLeft) {
         Session session = live.remove(handle);
-        if (session != null && clientLeft) {
-            listener.sessionEnded(session.container(), session.client());
+        if (session != null) {
+            listener.sessionClosed(session.container(), session.client(), clientLeft);
         }
     }
 

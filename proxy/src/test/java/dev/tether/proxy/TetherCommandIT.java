@@ -43,6 +43,8 @@ class TetherCommandIT {
     @AfterEach
     void stopAll() throws IOException {
         for (Launched l : launched) {
+            // descendants first: under unshare, tether is the launcher's child and outlives it otherwise
+            l.process.descendants().forEach(ProcessHandle::destroyForcibly);
             l.process.destroyForcibly();
         }
         try (var paths = Files.walk(dir)) {
