@@ -55,8 +55,16 @@ public final class EngineClient implements AutoCloseable {
 
     /** The ids of every container, in any state, that carries {@code label}. */
     public List<String> containersLabelled(String label) {
-        return docker.listContainersCmd().withShowAll(true).withLabelFilter(List.of(label)).exec()
-                .stream().map(Container::getId).toList();
+        return List.copyOf(labelsOfContainersLabelled(label).keySet());
+    }
+
+    /** The labels of every container, in any state, that carries {@code label}, by container id. */
+    public Map<String, Map<String, String>> labelsOfContainersLabelled(String label) {
+        Map<String, Map<String, String>> labels = new HashMap<>();
+        for (Container c : docker.listContainersCmd().withShowAll(true).withLabelFilter(List.of(label)).exec()) {
+            labels.put(c.getId(), c.getLabels() == null ? Map.of() : Map.copyOf(c.getLabels()));
+        }
+        return labels;
     }
 
     /** Inspects as a JSON tree: docker-java's typed model lacks fields tether reads (StopTimeout). */

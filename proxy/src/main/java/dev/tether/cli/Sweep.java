@@ -2,6 +2,7 @@ package dev.tether.cli;
 
 import dev.tether.docker.EngineClient;
 import dev.tether.reaper.ProcessWatcher;
+import dev.tether.reaper.ReapListener;
 import dev.tether.reaper.Reaper;
 import dev.tether.reaper.Verdict;
 import java.time.Duration;
@@ -30,7 +31,7 @@ final class Sweep implements Callable<Integer> {
     public Integer call() throws Exception {
         try (EngineClient client = EngineClient.connect(engine.resolve(Sockets.defaultSocket()));
              ProcessWatcher watcher = ProcessWatcher.create()) {
-            Reaper reaper = new Reaper(client, watcher, "", Durations.parse(grace), reaped -> { });
+            Reaper reaper = new Reaper(client, watcher, "", Durations.parse(grace), ReapListener.NONE);
             var report = reaper.sweepNow(dryRun);
             for (Reaper.Swept swept : report) {
                 var c = swept.container();

@@ -9,18 +9,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.proxy.ControlServer;
+import dev.tether.proxy.ControlServer.Reply;
 import dev.tether.proxy.DockerProxy;
-import dev.tether.proxy.Peer;
-import dev.tether.proxy.ProxyEvents;
 import dev.tether.proxy.ProxyConfig;
+import dev.tether.reaper.AuditJournal;
 import dev.tether.reaper.ProcessWatcher;
 import dev.tether.reaper.Processes;
 import dev.tether.reaper.Reaper;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -59,6 +61,10 @@ final class Up implements Callable<Integer> {
             description = "How often every tied container is checked again, besides the instant process watches (default: ${DEFAULT-VALUE}).")
     String sweepInterval;
 
+    @Option(names = "--audit-log", paramLabel = "PATH",
+            description = "The audit journal (default: $XDG_STATE_HOME/tether/audit.jsonl, else ~/.local/state/tether/audit.jsonl).")
+    Path auditLog;
+
     @Option(names = {"-v", "--verbose"}, description = "Log every connection and decision.")
     boolean verbose;
 
@@ -67,22 +73,33 @@ final class Up implements Callable<Integer> {
         if (verbose) {
             ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("dev.tether").setLevel(Level.DEBUG);
         }
+        Instant startedAt = Instant.now();
         Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
+        Path controlPath = ControlServer.socketFor(path);
         var config = new ProxyConfig(path, Optional.ofNullable(socketGroup), engine.resolve(path), Optional.ofNullable(tie));
+        String instance = TetherLabels.instance(Processes.self());
+
         EngineClient client = EngineClient.connect(config.upstream());
         ProcessWatcher watcher = ProcessWatcher.create();
-        Reaper reaper = new Reaper(client, watcher, TetherLabels.instance(Processes.self()),
-                Durations.parse(grace), reaped -> { });
-        DockerProxy proxy = DockerProxy.start(config, new ProxyEvents() {
-            @Override
-            public void sessionClosed(String container, Peer client, boolean clientLeft) {
-                if (clientLeft) {
-                    reaper.sessionEnded(container, client.process());
-                }
-            }
-        });
-        ControlServer control = ControlServer.start(ControlServer.socketFor(path), config.socketGroup(),
-                Map.of("/sessions", () -> sessionsJson(proxy)));
+        AuditJournal journal = new AuditJournal(auditLog != null ? auditLog : AuditJournal.defaultPath());
+        AtomicReference<DockerProxy> proxyRef = new AtomicReference<>();
+        Metrics metrics = new Metrics(() -> proxyRef.get() == null ? 0 : proxyRef.get().openConnections(), journal::dropped);
+        Witness witness = new Witness(journal, metrics, client);
+        Reaper reaper = new Reaper(client, watcher, instance, Durations.parse(grace), witness);
+        witness.reportTo(reaper);
+        DockerProxy proxy = DockerProxy.start(config, witness);
+        proxyRef.set(proxy);
+        ControlServer control;
+        try {
+            control = ControlServer.start(controlPath, config.socketGroup(), Map.of(
+                    "/sessions", () -> Reply.json(sessionsJson(proxy)),
+                    "/status", () -> Reply.json(statusJson(startedAt, path, controlPath, config, instance, client,
+                            journal, witness)),
+                    "/metrics", () -> Reply.text("text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
+        } catch (RuntimeException | java.io.IOException e) {
+            proxy.close();
+            throw e;
+        }
         reaper.start(Durations.parse(sweepInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -91,7 +108,7 @@ final class Up implements Callable<Integer> {
             reaper.close();
             proxy.close();
             control.close();
-            try (watcher; client) {
+            try (watcher; client; journal) {
                 stopped.countDown();
             } catch (Exception e) {
                 log.debug("closing: {}", e.toString());
@@ -111,5 +128,36 @@ final class Up implements Callable<Integer> {
                 .put("pid", s.getValue().process().pid())
                 .put("start", s.getValue().process().startTicks()));
         return body;
+    }
+
+    private static JsonNode statusJson(Instant startedAt, Path socket, Path control, ProxyConfig config, String instance,
+                                       EngineClient client, AuditJournal journal, Witness witness) {
+        ObjectNode s = JsonNodeFactory.instance.objectNode()
+                .put("pid", ProcessHandle.current().pid())
+                .put("instance", instance)
+                .put("startedAt", startedAt.toString())
+                .put("socket", socket.toString())
+                .put("control", control.toString())
+                .put("upstream", config.upstream().uri())
+                .put("journal", journal.path().toString())
+                .put("journalDropped", journal.dropped());
+        ObjectNode tied = s.putObject("tied");
+        try {
+            client.labelsOfContainersLabelled(TetherLabels.TIE).values().forEach(labels -> {
+                String mode = labels.getOrDefault(TetherLabels.TIE, "?");
+                tied.put(mode, tied.path(mode).asLong() + 1);
+            });
+        } catch (RuntimeException e) {
+            s.put("tiedError", "the engine did not answer: " + e.getMessage());
+        }
+        s.put("reapsSinceStart", witness.reapsSinceStart());
+        var recent = s.putArray("recentReaps");
+        witness.recentReaps().forEach(r -> recent.addObject()
+                .put("at", r.at().toString())
+                .put("container", r.reaped().container().id())
+                .put("name", r.reaped().container().info().name())
+                .put("reason", r.reaped().reason().code())
+                .put("noticeToGoneMs", r.reaped().noticeToGone().toMillis()));
+        return s;
     }
 }

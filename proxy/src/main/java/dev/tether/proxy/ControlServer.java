@@ -25,6 +25,8 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -53,8 +55,24 @@ public final class ControlServer implements AutoCloseable {
         return dockerSocket.resolveSibling(dockerSocket.getFileName() + ".control");
     }
 
-    /** Serves {@code GET <path>} from each route's JSON. */
-    public static ControlServer start(Path socket, Optional<String> group, Map<String, Supplier<JsonNode>> routes)
+    /** One answer of the control API. */
+    public record Reply(String contentType, byte[] body) {
+
+        public static Reply json(JsonNode node) {
+            try {
+                return new Reply("application/json", JSON.writeValueAsBytes(node));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        public static Reply text(String contentType, String body) {
+            return new Reply(contentType, body.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Serves {@code GET <path>} from each route. */
+    public static ControlServer start(Path socket, Optional<String> group, Map<String, Supplier<Reply>> routes)
             throws IOException {
         ControlServer control = new ControlServer(socket);
         try {
@@ -80,23 +98,23 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private static final class Routes extends SimpleChannelInboundHandler<FullHttpRequest> {
-        private final Map<String, Supplier<JsonNode>> routes;
+        private final Map<String, Supplier<Reply>> routes;
 
-        Routes(Map<String, Supplier<JsonNode>> routes) {
+        Routes(Map<String, Supplier<Reply>> routes) {
             this.routes = routes;
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws Exception {
             String path = request.uri().replaceFirst("\\?.*", "");
-            Supplier<JsonNode> route = routes.get(path);
+            Supplier<Reply> route = routes.get(path);
             FullHttpResponse response;
             if (route == null || !request.method().equals(HttpMethod.GET)) {
-                response = json(HttpResponseStatus.NOT_FOUND,
+                response = respond(HttpResponseStatus.NOT_FOUND, Reply.json(
                         JSON.createObjectNode().put("message", "tether: no " + request.method() + " " + path
-                                + " here; try GET " + String.join(", ", routes.keySet())));
+                                + " here; try GET " + String.join(", ", routes.keySet()))));
             } else {
-                response = json(HttpResponseStatus.OK, route.get());
+                response = respond(HttpResponseStatus.OK, route.get());
             }
             boolean keepAlive = HttpUtil.isKeepAlive(request);
             HttpUtil.setKeepAlive(response, keepAlive);
@@ -106,11 +124,10 @@ public final class ControlServer implements AutoCloseable {
             }
         }
 
-        private static FullHttpResponse json(HttpResponseStatus status, JsonNode body) throws IOException {
-            byte[] bytes = JSON.writeValueAsBytes(body);
-            var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
-            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                    .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        private static FullHttpResponse respond(HttpResponseStatus status, Reply reply) {
+            var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(reply.body()));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType())
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
             return response;
         }
     }

@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +36,7 @@ public final class Reaper implements AutoCloseable {
     private final ProcessWatcher watcher;
     private final Judge judge;
     private final Duration grace;
-    private final Consumer<Reaped> onReaped;
+    private final ReapListener listener;
     private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
     private final Set<String> watched = ConcurrentHashMap.newKeySet();
     private final Set<String> reaping = ConcurrentHashMap.newKeySet();
@@ -48,14 +47,14 @@ public final class Reaper implements AutoCloseable {
     /**
      * @param self     the instance label of the tether this reaper serves
      * @param grace    how long a container may take to stop before SIGKILL, unless its own StopTimeout says
-     * @param onReaped told of every reap, for the log, the journal and tests
+     * @param listener told of every death and reap, for the journal, the metrics and the status page
      */
-    public Reaper(EngineClient engine, ProcessWatcher watcher, String self, Duration grace, Consumer<Reaped> onReaped) {
+    public Reaper(EngineClient engine, ProcessWatcher watcher, String self, Duration grace, ReapListener listener) {
         this.engine = engine;
         this.watcher = watcher;
         this.judge = new Judge(self, Processes.bootId(), Processes::liveness);
         this.grace = grace;
-        this.onReaped = onReaped;
+        this.listener = listener;
     }
 
     /**
@@ -78,6 +77,7 @@ public final class Reaper implements AutoCloseable {
         if (!event.attributes().containsKey(TetherLabels.TIE)) {
             return;
         }
+        listener.engineEvent(event);
         switch (event.action()) {
             case "create" -> submit(() -> consider(event.containerId(), System.nanoTime()));
             case "destroy" -> watched.remove(event.containerId());
@@ -189,6 +189,7 @@ public final class Reaper implements AutoCloseable {
             }
             ContainerInfo info = now.get().info();
             Duration stopGrace = info.stopTimeout().map(s -> Duration.ofSeconds(Math.max(0, s))).orElse(grace);
+            listener.deathNoticed(now.get(), verdict.reason(), verdict.dead());
             long stopRequested = System.nanoTime();
             EngineClient.Stopped stopped = engine.stop(id, stopGrace);
             EngineClient.Removed removed = engine.remove(id);
@@ -201,7 +202,7 @@ public final class Reaper implements AutoCloseable {
             log.info("reaped {} ({}, {}): {} (pid {}{}); gone {} ms after notice", info.shortId(), info.name(),
                     info.image(), verdict.reason().sentence(), verdict.dead().pid(), exeOf(verdict.dead()),
                     reaped.noticeToGone().toMillis());
-            onReaped.accept(reaped);
+            listener.reaped(reaped);
         } catch (RuntimeException e) {
             log.warn("could not reap {}: {}", seen.info().shortId(), e.toString());
         } finally {

@@ -1,0 +1,54 @@
+package dev.tether.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.proxy.ControlServer;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tether status}: asks the running tether what it is doing. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = {"Whether tether is running, its sockets and upstream, the tied containers by mode,",
+                "and the last reaps with their reason and time from death to gone. Exits 3 if no tether runs."})
+final class Status implements Callable<Integer> {
+
+    @Option(names = "--socket", paramLabel = "PATH", description = "The running tether's socket (default: as tether up).")
+    Path socket;
+
+    @Option(names = "--json", description = "The raw answer of the control socket's /status.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
+        Path control = ControlServer.socketFor(path);
+        Optional<JsonNode> status = ControlClient.get(control, "/status");
+        if (status.isEmpty()) {
+            System.out.println("tether is not running on " + path + " (nothing answers on " + control + ")");
+            return 3;
+        }
+        JsonNode s = status.get();
+        if (json) {
+            System.out.println(s.toPrettyString());
+            return 0;
+        }
+        System.out.println("tether is running (pid " + s.path("pid").asLong() + ", since " + s.path("startedAt").asText() + ")");
+        System.out.println("  socket    " + s.path("socket").asText());
+        System.out.println("  control   " + s.path("control").asText());
+        System.out.println("  upstream  " + s.path("upstream").asText());
+        System.out.println("  journal   " + s.path("journal").asText()
+                + (s.path("journalDropped").asLong() > 0 ? " (" + s.path("journalDropped").asLong() + " records dropped: not writable)" : ""));
+        StringBuilder tied = new StringBuilder();
+        s.path("tied").properties().forEach(e -> tied.append(tied.isEmpty() ? "" : ", ").append(e.getValue().asLong()).append(' ').append(e.getKey()));
+        System.out.println("  tied      " + (tied.isEmpty() ? "none" : tied));
+        System.out.println("  reaps     " + s.path("reapsSinceStart").asLong() + " since start");
+        for (JsonNode r : s.path("recentReaps")) {
+            System.out.println("    " + r.path("at").asText() + "  " + r.path("container").asText().substring(0, 12) + " "
+                    + r.path("name").asText() + ": " + r.path("reason").asText() + ", gone "
+                    + r.path("noticeToGoneMs").asLong() + " ms after the death was noticed");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,207 @@
+package dev.tether.cli;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.docker.ContainerInfo;
+import dev.tether.docker.EngineClient;
+import dev.tether.docker.EngineEvent;
+import dev.tether.labeler.ProcessId;
+import dev.tether.proxy.Peer;
+import dev.tether.proxy.ProxyEvents;
+import dev.tether.proxy.Route;
+import dev.tether.reaper.AuditJournal;
+import dev.tether.reaper.ReapListener;
+import dev.tether.reaper.Reaped;
+import dev.tether.reaper.Reaper;
+import dev.tether.reaper.Reason;
+import dev.tether.reaper.TiedContainer;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Sees what the proxy and the reaper do and tells the rest: the reaper hears of ended sessions, the journal gets
+ * every container's story, the metrics count, and the status page keeps the last reaps.
+ */
+final class Witness implements ProxyEvents, ReapListener {
+
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    private static final int RECENT = 10;
+
+    private final AuditJournal journal;
+    private final Metrics metrics;
+    private final EngineClient engine;
+    private Reaper reaper;
+    private final AtomicLong reaps = new AtomicLong();
+    private final Deque<RecentReap> recent = new ArrayDeque<>();
+
+    /** A reap, with when it finished, for the status page. */
+    record RecentReap(Instant at, Reaped reaped) {}
+    /** Names in attach requests are resolved to ids off the event loop. */
+    private final ExecutorService lookups = Executors.newVirtualThreadPerTaskExecutor();
+
+    Witness(AuditJournal journal, Metrics metrics, EngineClient engine) {
+        this.journal = journal;
+        this.metrics = metrics;
+        this.engine = engine;
+    }
+
+    void reportTo(Reaper reaper) {
+        this.reaper = reaper;
+    }
+
+    // ---- the proxy
+
+    @Override
+    public void created(Created c) {
+        metrics.created(c.decision().tie().label());
+        ObjectNode d = JSON.objectNode();
+        d.put("name", c.name());
+        d.set("owner", process(c.owner().process()).put("uid", c.owner().uid()).set("command", commandOf(c.owner())));
+        d.set("host", process(c.host()));
+        d.put("tie", c.decision().tie().label());
+        ObjectNode changed = d.putObject("changed");
+        c.decision().labels().forEach((k, v) -> changed.with("labels").put(k, v));
+        if (c.decision().autoRemoveSet()) {
+            changed.put("HostConfig.AutoRemove", true);
+        }
+        journal.record("create", c.containerId(), d);
+    }
+
+    @Override
+    public void sessionOpened(String container, Peer client) {
+        recordSession("attach", container, client, JSON.objectNode());
+    }
+
+    @Override
+    public void stdinClosed(String container, Peer client) {
+        recordSession("stdin-closed", container, client, JSON.objectNode());
+    }
+
+    @Override
+    public void sessionClosed(String container, Peer client, boolean clientLeft) {
+        if (clientLeft && reaper != null) {
+            reaper.sessionEnded(container, client.process());
+        }
+        recordSession("detach", container, client,
+                JSON.objectNode().put("by", clientLeft ? "client" : "engine"));
+    }
+
+    private void recordSession(String event, String container, Peer client, ObjectNode details) {
+        details.set("client", process(client.process()));
+        lookups.execute(() -> {
+            // The client may name a container by name or id prefix; the journal tells one story per id.
+            String id = engine.inspect(container).map(ContainerInfo::id).orElse(container);
+            journal.record(event, id, details);
+        });
+    }
+
+    @Override
+    public void connectionOpened() {
+        metrics.connectionOpened();
+    }
+
+    @Override
+    public void requestSeen(Route route) {
+        metrics.requestSeen(route);
+    }
+
+    @Override
+    public void upstreamFailed() {
+        metrics.upstreamFailed();
+    }
+
+    // ---- the reaper
+
+    @Override
+    public void deathNoticed(TiedContainer container, Reason reason, ProcessId dead) {
+        ObjectNode d = process(dead).put("detected", Instant.now().toString());
+        journal.record(reason == Reason.SESSION_ENDED ? "session-ended" : reason.code(), container.id(), d);
+    }
+
+    @Override
+    public void reaped(Reaped r) {
+        reaps.incrementAndGet();
+        metrics.reaped(r);
+        synchronized (recent) {
+            recent.addFirst(new RecentReap(Instant.now(), r));
+            if (recent.size() > RECENT) {
+                recent.removeLast();
+            }
+        }
+        journal.record("reap", r.container().id(), JSON.objectNode()
+                .put("reason", r.reason().code())
+                .put("graceSeconds", r.grace().toSeconds())
+                .put("stopped", r.stopped().name().toLowerCase())
+                .put("removed", r.removed().name().toLowerCase())
+                .put("noticeToGoneMs", r.noticeToGone().toMillis()));
+    }
+
+    @Override
+    public void engineEvent(EngineEvent e) {
+        String action = e.action().startsWith("exec_") ? "" : e.action();
+        ObjectNode d = JSON.objectNode();
+        switch (action) {
+            case "start", "destroy", "oom" -> { }
+            case "die" -> d.put("exitCode", e.attributes().getOrDefault("exitCode", ""));
+            case "kill" -> d.put("signal", e.attributes().getOrDefault("signal", ""));
+            default -> {
+                return;
+            }
+        }
+        journal.record(action, e.containerId(), d);
+    }
+
+    long reapsSinceStart() {
+        return reaps.get();
+    }
+
+    List<RecentReap> recentReaps() {
+        synchronized (recent) {
+            return List.copyOf(recent);
+        }
+    }
+
+    private static ObjectNode process(ProcessId p) {
+        return JSON.objectNode().put("pid", p.pid()).put("exe", p.exe());
+    }
+
+    /**
+     * The command line with every environment value cut: MCP configs pass tokens as {@code -e NAME=value}, and
+     * secrets never reach the journal.
+     */
+    static com.fasterxml.jackson.databind.node.ArrayNode commandOf(Peer peer) {
+        var array = JSON.arrayNode();
+        boolean envValueNext = false;
+        for (String arg : peer.command()) {
+            if (envValueNext) {
+                array.add(withoutValue(arg));
+                envValueNext = false;
+            } else if (arg.equals("-e") || arg.equals("--env")) {
+                array.add(arg);
+                envValueNext = true;
+            } else if (arg.startsWith("--env=")) {
+                array.add("--env=" + withoutValue(arg.substring(6)));
+            } else if (arg.startsWith("-e") && arg.contains("=")) {
+                array.add("-e" + withoutValue(arg.substring(2)));
+            } else if (SECRETISH.matcher(arg).find()) {
+                array.add(withoutValue(arg));
+            } else {
+                array.add(arg);
+            }
+        }
+        return array;
+    }
+
+    private static final java.util.regex.Pattern SECRETISH =
+            java.util.regex.Pattern.compile("(?i)(token|secret|passw|key|auth|credential)[^=]*=");
+
+    private static String withoutValue(String assignment) {
+        int eq = assignment.indexOf('=');
+        return eq < 0 ? assignment : assignment.substring(0, eq + 1) + "***";
+    }
+}
