@@ -48,13 +48,14 @@ import org.slf4j.LoggerFactory;
  * {@code "name":"mcp-github","image":…,"tie":"session","owner":{"pid":4242,"start":…,"exe":"/usr/bin/docker"},"host":{…}}.
  *
  * <p><b>Whole lines, even across a crash.</b> Each record is one {@code write(2)} of the complete line, newline
- * included, on a channel opened with {@code O_APPEND}. The kernel appends such a write whole: other appenders (this
- * JVM's threads, another tether on the same file) never land inside it, and a JVM that crashes or is killed after
- * the call leaves the whole line in the page cache, which the kernel writes out even though the process is gone.
- * Nothing is buffered between records, so a crash loses at most the record being written. The one gap: a SIGKILL
- * that lands while the kernel copies a line that spans a page boundary can end the write short. Such a cut-off
- * tail has no newline, readers never take it for a record, and the next writer to open the journal cuts it off
- * (under the lock below) before appending, so it never runs into the next record.
+ * included, on a channel opened with {@code O_APPEND}. On a local file system the kernel appends such a write whole:
+ * other appenders (this JVM's threads, another tether on the same file) never land inside it, and a JVM that
+ * crashes or is killed after the call leaves the whole line in the page cache, which the kernel writes out though
+ * the process is gone. Nothing is buffered between records, so a crash loses at most the record being written.
+ * The one gap: Linux checks for a fatal signal between the pages it copies, so a SIGKILL (or the OOM killer)
+ * landing in the middle of a line that spans a page boundary ends the write short. Such a cut-off tail has no
+ * newline; readers never take it for a record, and the next writer to open the journal cuts it off (under the
+ * lock below) before it appends, so it never runs into the next record.
  *
  * <p><b>No fsync.</b> Records are not forced to the disk one by one: what they must survive is a crash of tether,
  * which the page cache does; surviving power loss would cost a disk flush, milliseconds, on the reaper's path for
@@ -164,7 +165,8 @@ public final class AuditJournal implements AutoCloseable {
      *
      * @param event       what happened: {@code create}, {@code reap}, …
      * @param containerId the container's full id
-     * @param details     further fields of the record, may be null
+     * @param details     further fields of the record, may be null; its {@code time}, {@code container} and
+     *                    {@code event}, if any, are left out: those are the record's own
      */
     public void record(String event, String containerId, ObjectNode details) {
         Objects.requireNonNull(event, "event");
@@ -225,10 +227,15 @@ public final class AuditJournal implements AutoCloseable {
     private void write(byte[] line) {
         FileLock held = null;
         try {
-            openLockFile();
-            held = AuditFiles.lock(lockChannel, LOCK_WAIT, false);
-            if (held == null) {
-                log.debug("audit journal {}: lock busy for {}, appending without it", path, LOCK_WAIT);
+            try {
+                openLockFile();
+                held = AuditFiles.lock(lockChannel, LOCK_WAIT, false);
+                if (held == null) {
+                    log.debug("audit journal {}: lock busy for {}, appending without it", path, LOCK_WAIT);
+                }
+            } catch (IOException e) {
+                // Appends are whole without it; only rotation and repair wait for a lock file that can be made.
+                log.debug("audit journal {}: no lock file: {}", path, e.toString());
             }
             boolean locked = held != null;
             if (channel == null || !Objects.equals(AuditFiles.key(path), channelKey)) {
@@ -247,12 +254,14 @@ public final class AuditJournal implements AutoCloseable {
             }
         } catch (IOException | UncheckedIOException e) {
             dropped.incrementAndGet();
-            droppedWhileFailing++;
             closeChannels();
             if (e instanceof ClosedByInterruptException) {
                 // Interrupted within the write itself: the record may be in the file; the next one reopens it.
                 log.debug("audit journal {}: write interrupted", path);
-            } else if (!failing) {
+                return;
+            }
+            droppedWhileFailing++;
+            if (!failing) {
                 failing = true;
                 log.warn("audit journal {} is not writable ({}): records are being dropped; tether keeps relaying"
                         + " and reaping", path, describe(e));
@@ -447,9 +456,20 @@ public final class AuditJournal implements AutoCloseable {
         }
     }
 
-    /** Every record, the rotated files' oldest first; unreadable lines are skipped with a warning. */
+    /**
+     * Every record, the rotated files' oldest first; lines that are no record are skipped, and counted in a
+     * warning when the stream is closed. Close the stream.
+     */
     public static Stream<JsonNode> read(Path journal) {
-        return lines(journal, u -> log.warn("skipped unreadable line {} of {}", u.line(), u.file())).map(Line::json);
+        AtomicLong skipped = new AtomicLong();
+        return lines(journal, u -> {
+            skipped.incrementAndGet();
+            log.debug("skipped unreadable line {} of {}", u.line(), u.file());
+        }).map(Line::json).onClose(() -> {
+            if (skipped.get() > 0) {
+                log.warn("skipped {} unreadable lines in audit journal {}", skipped.get(), journal);
+            }
+        });
     }
 
     /**
