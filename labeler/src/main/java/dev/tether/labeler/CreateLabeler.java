@@ -15,17 +15,20 @@ public final class CreateLabeler {
 
     private final String instance;
     private final String bootId;
+    private final String pidNamespace;
     private final TiePolicy tiePolicy;
     private final JsonFactory json = new JsonFactory();
 
     /**
      * @param instance written to {@code dev.tether.instance}
      * @param bootId written to {@code dev.tether.boot}: start ticks mean something only within one boot
+     * @param pidNamespace written to {@code dev.tether.pidns}: pids mean something only within one PID namespace
      * @param forcedTie the tie every container gets, whatever the client asks
      */
-    public CreateLabeler(String instance, String bootId, Optional<Tie> forcedTie) {
+    public CreateLabeler(String instance, String bootId, String pidNamespace, Optional<Tie> forcedTie) {
         this.instance = Objects.requireNonNull(instance, "instance");
         this.bootId = Objects.requireNonNull(bootId, "bootId");
+        this.pidNamespace = Objects.requireNonNull(pidNamespace, "pidNamespace");
         this.tiePolicy = new TiePolicy(Objects.requireNonNull(forcedTie, "forcedTie"));
     }
 
@@ -77,6 +80,7 @@ public final class CreateLabeler {
         labels.put(TetherLabels.TIE, tie.label());
         labels.put(TetherLabels.INSTANCE, instance);
         labels.put(TetherLabels.BOOT, bootId);
+        labels.put(TetherLabels.PID_NAMESPACE, pidNamespace);
         return labels;
     }
 }

@@ -12,6 +12,8 @@ public final class TetherLabels {
     public static final String TIE = "dev.tether.tie";
     public static final String INSTANCE = "dev.tether.instance";
     public static final String BOOT = "dev.tether.boot";
+    /** The PID namespace the pids were read in: elsewhere they name other processes, or none. */
+    public static final String PID_NAMESPACE = "dev.tether.pidns";
 
     private TetherLabels() {}
 

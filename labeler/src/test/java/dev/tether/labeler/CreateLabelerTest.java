@@ -29,7 +29,7 @@ class CreateLabelerTest {
     private static final Caller SDK_CLIENT = new Caller(JAVA, SHELL);
     private static final String STDIN_SESSION = "\"AttachStdin\":true,\"OpenStdin\":true";
 
-    private final CreateLabeler labeler = new CreateLabeler("tether-1", "boot-abc", Optional.empty());
+    private final CreateLabeler labeler = new CreateLabeler("tether-1", "boot-abc", "pid:[4026531836]", Optional.empty());
     private final ObjectMapper mapper = new ObjectMapper();
 
     @Nested
@@ -48,14 +48,15 @@ class CreateLabelerTest {
                     entry(TetherLabels.HOST_EXE, "/usr/bin/bash"),
                     entry(TetherLabels.TIE, "owner"),
                     entry(TetherLabels.INSTANCE, "tether-1"),
-                    entry(TetherLabels.BOOT, "boot-abc"));
+                    entry(TetherLabels.BOOT, "boot-abc"),
+                    entry(TetherLabels.PID_NAMESPACE, "pid:[4026531836]"));
             assertThat(forward.labels()).isEqualTo(labelsOf(forward));
             assertThat(engineView(forward).get("Image").asText()).isEqualTo("alpine");
         }
 
         @Test
         void nullLabelsGetTethersOnly() {
-            assertThat(labelsOf(forward("{\"Labels\":null}"))).hasSize(9).containsKey(TetherLabels.OWNER_PID);
+            assertThat(labelsOf(forward("{\"Labels\":null}"))).hasSize(10).containsKey(TetherLabels.OWNER_PID);
         }
 
         @Test
@@ -84,7 +85,7 @@ class CreateLabelerTest {
             CreateDecision.Forward forward =
                     forward("{\"Labels\":{\"a\":\"1\",\"c\":\"1\"},\"labels\":{\"b\":\"2\",\"c\":\"2\"}}");
 
-            assertThat(labelsOf(forward)).contains(entry("a", "1"), entry("b", "2"), entry("c", "2")).hasSize(12);
+            assertThat(labelsOf(forward)).contains(entry("a", "1"), entry("b", "2"), entry("c", "2")).hasSize(13);
             assertThat(rootKeys(forward)).containsExactly("Labels");
         }
 
@@ -92,7 +93,7 @@ class CreateLabelerTest {
         void laterNullEmptiesLabels() {
             Map<String, String> labels = labelsOf(forward("{\"Labels\":{\"a\":\"1\"},\"labels\":null}"));
 
-            assertThat(labels).doesNotContainKey("a").hasSize(9);
+            assertThat(labels).doesNotContainKey("a").hasSize(10);
         }
 
         @Test
@@ -326,7 +327,7 @@ class CreateLabelerTest {
 
         @Test
         void forcedTieWins() {
-            CreateLabeler forced = new CreateLabeler("tether-1", "boot-abc", Optional.of(Tie.NONE));
+            CreateLabeler forced = new CreateLabeler("tether-1", "boot-abc", "pid:[4026531836]", Optional.of(Tie.NONE));
 
             CreateDecision decision = forced.decide(utf8("{" + STDIN_SESSION
                     + ",\"Labels\":{\"dev.tether.tie\":\"session\"}}"), SDK_CLIENT);
@@ -525,7 +526,8 @@ class CreateLabelerTest {
         return "\"dev.tether.owner.pid\":\"4242\",\"dev.tether.owner.start\":\"987654\","
                 + "\"dev.tether.owner.exe\":\"/usr/lib/jvm/temurin-25/bin/java\",\"dev.tether.host.pid\":\"4000\","
                 + "\"dev.tether.host.start\":\"900000\",\"dev.tether.host.exe\":\"/usr/bin/bash\","
-                + "\"dev.tether.tie\":\"" + tie + "\",\"dev.tether.instance\":\"tether-1\",\"dev.tether.boot\":\"boot-abc\"";
+                + "\"dev.tether.tie\":\"" + tie + "\",\"dev.tether.instance\":\"tether-1\",\"dev.tether.boot\":\"boot-abc\","
+                + "\"dev.tether.pidns\":\"pid:[4026531836]\"";
     }
 
     private CreateDecision.Forward forward(String body) {

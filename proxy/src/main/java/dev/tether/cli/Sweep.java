@@ -38,6 +38,7 @@ final class Sweep implements Callable<Integer> {
                 String action = switch (swept.verdict()) {
                     case Verdict.Reap reap -> (dryRun ? "would reap " : "reaped     ") + line(c) + ": " + reap.reason().sentence()
                             + " (pid " + reap.dead().pid() + ")";
+                    case Verdict.Watch watch -> "kept       " + line(c) + ": " + watch.why();
                     case Verdict.Spare spare -> "kept       " + line(c) + ": " + spare.why();
                 };
                 System.out.println(action);

@@ -291,6 +291,7 @@ class ReapSweepIT {
         l.put(TetherLabels.HOST_EXE, ProcessHandle.current().info().command().orElse(""));
         l.put(TetherLabels.INSTANCE, "1-1");
         l.put(TetherLabels.BOOT, ReapKit.bootId());
+        l.put(TetherLabels.PID_NAMESPACE, dev.tether.reaper.Processes.pidNamespace());
         labels.forEach(l::put);
         String id = Engine.create(name, spec);
         containers.add(id);

@@ -149,7 +149,7 @@ class TetherCommandIT {
                 Engine.root().resolve("tether").toString(), "up", "--socket", socket.toString()), List.of());
         tether.awaitStdout("export DOCKER_HOST=");
 
-        Cli.Result run = docker("run", "-d", "--label", Engine.labelArg(), Engine.TEST_IMAGE, "true");
+        Cli.Result run = docker("run", "-d", "--network", "none", "--label", Engine.labelArg(), Engine.TEST_IMAGE, "true");
 
         assertThat(run.exitCode()).as(run.toString()).isZero();
         String id = run.out().strip();

@@ -85,6 +85,15 @@ public final class Processes {
         }
     }
 
+    /** This process's PID namespace, as /proc/self/ns/pid names it: pids read here mean something only in it. */
+    public static String pidNamespace() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return "";
+        }
+    }
+
     public static ProcessId self() {
         return identify(ProcessHandle.current().pid());
     }

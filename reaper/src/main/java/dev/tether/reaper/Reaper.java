@@ -52,7 +52,7 @@ public final class Reaper implements AutoCloseable {
     public Reaper(EngineClient engine, ProcessWatcher watcher, String self, Duration grace, ReapListener listener) {
         this.engine = engine;
         this.watcher = watcher;
-        this.judge = new Judge(self, Processes.bootId(), Processes::liveness);
+        this.judge = new Judge(self, Processes.bootId(), Processes.pidNamespace(), Processes::liveness);
         this.grace = grace;
         this.listener = listener;
     }
@@ -150,7 +150,8 @@ public final class Reaper implements AutoCloseable {
     private void act(TiedContainer c, Verdict verdict, long noticed) {
         switch (verdict) {
             case Verdict.Reap reap -> submit(() -> reap(c, reap, noticed));
-            case Verdict.Spare spare -> watch(c);
+            case Verdict.Watch w -> watch(c);
+            case Verdict.Spare spare -> { }
         }
     }
 

@@ -8,7 +8,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /** A container as its tether labels describe it: the labels are the state, so this is all the reaper needs. */
-public record TiedContainer(ContainerInfo info, Tie tie, ProcessId owner, ProcessId host, String instance, String boot) {
+public record TiedContainer(ContainerInfo info, Tie tie, ProcessId owner, ProcessId host, String instance, String boot,
+                            String pidNamespace) {
 
     /** The container's tether reading, or empty if tether's labels are missing or not its own shape. */
     public static Optional<TiedContainer> of(ContainerInfo info) {
@@ -21,7 +22,8 @@ public record TiedContainer(ContainerInfo info, Tie tie, ProcessId owner, Proces
                 process(labels, TetherLabels.OWNER_PID, TetherLabels.OWNER_START, TetherLabels.OWNER_EXE),
                 process(labels, TetherLabels.HOST_PID, TetherLabels.HOST_START, TetherLabels.HOST_EXE),
                 labels.get(TetherLabels.INSTANCE),
-                labels.getOrDefault(TetherLabels.BOOT, "")));
+                labels.getOrDefault(TetherLabels.BOOT, ""),
+                labels.getOrDefault(TetherLabels.PID_NAMESPACE, "")));
     }
 
     private static ProcessId process(Map<String, String> labels, String pid, String start, String exe) {

@@ -17,17 +17,18 @@ class JudgeTest {
     private static final ProcessId HOST = new ProcessId(90, 900, "/usr/bin/node");
     private static final String SELF = "50-500";
     private static final String BOOT = "boot-a";
+    private static final String PIDNS = "pid:[4026531836]";
 
     private Set<ProcessId> alive = Set.of(OWNER, HOST, new ProcessId(50, 500, ""));
 
     private Judge judge() {
-        return new Judge(SELF, BOOT, p -> alive.stream().anyMatch(a -> a.pid() == p.pid() && a.startTicks() == p.startTicks())
+        return new Judge(SELF, BOOT, PIDNS, p -> alive.stream().anyMatch(a -> a.pid() == p.pid() && a.startTicks() == p.startTicks())
                 ? Liveness.ALIVE : Liveness.DEAD);
     }
 
     @Test
     void anOwnerTieIsReapedWhenTheOwnerDiesAndOnlyThen() {
-        assertThat(judge().judge(container("owner", Map.of()))).isInstanceOf(Verdict.Spare.class);
+        assertThat(judge().judge(container("owner", Map.of()))).isInstanceOf(Verdict.Watch.class);
 
         alive = Set.of(HOST);
         assertThat(judge().judge(container("owner", Map.of()))).isEqualTo(new Verdict.Reap(Reason.OWNER_EXITED, OWNER));
@@ -44,7 +45,7 @@ class JudgeTest {
     @Test
     void aHostTieIgnoresTheOwner() {
         alive = Set.of(HOST);
-        assertThat(judge().judge(container("host", Map.of()))).isInstanceOf(Verdict.Spare.class);
+        assertThat(judge().judge(container("host", Map.of()))).isInstanceOf(Verdict.Watch.class);
     }
 
     @Test
@@ -65,6 +66,30 @@ class JudgeTest {
         Verdict verdict = judge().judge(container("owner", Map.of(TetherLabels.INSTANCE, "60-600")));
         assertThat(verdict).isInstanceOf(Verdict.Spare.class);
         assertThat(((Verdict.Spare) verdict).why()).contains("another running tether");
+    }
+
+    @Test
+    void anotherLiveTethersContainerWithADeadOwnerIsNotWatchedEither() {
+        // watching a dead owner fires at once: re-judging and re-watching would spin
+        alive = Set.of(new ProcessId(60, 600, ""));
+        assertThat(judge().judge(container("owner", Map.of(TetherLabels.INSTANCE, "60-600")))).isInstanceOf(Verdict.Spare.class);
+    }
+
+    @Test
+    void containersLabelledInAnotherPidNamespaceAreNotJudged() {
+        alive = Set.of();
+        Verdict verdict = judge().judge(container("owner", Map.of(TetherLabels.PID_NAMESPACE, "pid:[4026532999]")));
+        assertThat(verdict).isInstanceOf(Verdict.Spare.class);
+        assertThat(((Verdict.Spare) verdict).why()).contains("another PID namespace");
+    }
+
+    @Test
+    void aSessionWithAnUnidentifiedHostIsWatchedThroughItsOwner() {
+        Verdict verdict = judge().judge(container("session", Map.of(TetherLabels.HOST_PID, "0")));
+        assertThat(verdict).isInstanceOf(Verdict.Watch.class);
+        alive = Set.of();
+        assertThat(judge().judge(container("session", Map.of(TetherLabels.HOST_PID, "0"))))
+                .isEqualTo(new Verdict.Reap(Reason.OWNER_EXITED, OWNER));
     }
 
     @Test
@@ -104,7 +129,7 @@ class JudgeTest {
                 TetherLabels.TIE, tie,
                 TetherLabels.OWNER_PID, "100", TetherLabels.OWNER_START, "1000", TetherLabels.OWNER_EXE, "/usr/bin/docker",
                 TetherLabels.HOST_PID, "90", TetherLabels.HOST_START, "900", TetherLabels.HOST_EXE, "/usr/bin/node",
-                TetherLabels.INSTANCE, SELF, TetherLabels.BOOT, BOOT));
+                TetherLabels.INSTANCE, SELF, TetherLabels.BOOT, BOOT, TetherLabels.PID_NAMESPACE, PIDNS));
         labels.putAll(overrides);
         return TiedContainer.of(info(labels)).orElseThrow();
     }
