@@ -161,7 +161,8 @@ final class ReapKit {
             for (Path p : (Iterable<Path>) procs::iterator) {
                 String name = p.getFileName().toString();
                 if (!name.chars().allMatch(Character::isDigit) || mine.contains(Long.parseLong(name))
-                        || Long.parseLong(name) == ProcessHandle.current().pid() || !hasThread(p, "tether-sweep")) {
+                        || Long.parseLong(name) == ProcessHandle.current().pid() || !hasThread(p, "tether-sweep")
+                        || !reapsOn(p, Engine.endpoint().uri())) {
                     continue;
                 }
                 found.add(name + " " + String.join(" ", commandLine(p)));
@@ -173,22 +174,35 @@ final class ReapKit {
     }
 
     /**
-     * Reapers in another PID namespace: they see none of this namespace's processes, so they judge every owner
-     * here dead and reap every tied container on the engine, even a living client's.
+     * Whether the tether in {@code proc} relays to {@code engine}, read as it resolves its upstream: {@code --upstream},
+     * else {@code DOCKER_HOST}, else the default socket. Unsure (a tcp engine, an unreadable environment) counts as yes.
      */
-    static List<String> reapersInOtherPidNamespaces() {
-        String ours = pidNamespace(Path.of("/proc/self"));
-        return foreignReapers(List.of()).stream()
-                .filter(r -> !ours.equals(pidNamespace(Path.of("/proc", r.substring(0, r.indexOf(' '))))))
-                .toList();
-    }
-
-    private static String pidNamespace(Path proc) {
-        try {
-            return Files.readSymbolicLink(proc.resolve("ns/pid")).toString();
-        } catch (IOException e) {
-            return "";
+    private static boolean reapsOn(Path proc, String engine) {
+        List<String> args = commandLine(proc);
+        String upstream = null;
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("--upstream") && i + 1 < args.size()) {
+                upstream = args.get(i + 1);
+            } else if (args.get(i).startsWith("--upstream=")) {
+                upstream = args.get(i).substring("--upstream=".length());
+            }
         }
+        if (upstream == null) {
+            try {
+                String env = Files.readString(proc.resolve("environ"), StandardCharsets.ISO_8859_1);
+                for (String kv : env.split("\0")) {
+                    if (kv.startsWith("DOCKER_HOST=") && kv.length() > "DOCKER_HOST=".length()) {
+                        upstream = kv.substring("DOCKER_HOST=".length());
+                    }
+                }
+            } catch (IOException | UncheckedIOException e) {
+                return true;
+            }
+        }
+        if (upstream == null || args.contains(upstream.replaceFirst("^unix://", ""))) {
+            upstream = "unix:///var/run/docker.sock"; // none, or its own socket: tether falls back to the default
+        }
+        return !upstream.startsWith("unix://") || upstream.equals(engine);
     }
 
     private static boolean hasThread(Path proc, String threadName) {
@@ -203,13 +217,6 @@ final class ReapKit {
         } catch (IOException | UncheckedIOException e) {
             return false;
         }
-    }
-
-    /** Skips a test class when a reaper in another PID namespace would reap this test's living clients' containers. */
-    static void assumeNoReaperInAnotherPidNamespace() {
-        List<String> others = reapersInOtherPidNamespaces();
-        org.junit.jupiter.api.Assumptions.assumeTrue(others.isEmpty(), () -> "a tether up in another PID namespace "
-                + "reaps every tied container on this engine, living clients' too: " + others);
     }
 
     private static List<String> commandLine(Path proc) {
@@ -279,7 +286,7 @@ final class ReapKit {
     static Cli.Result sweep(String... args) {
         List<String> command = new ArrayList<>(tetherCommand("sweep"));
         command.addAll(List.of(args));
-        command.addAll(List.of("--upstream", "unix://" + Engine.socket()));
+        command.addAll(List.of("--upstream", Engine.endpoint().uri()));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_"));
         try (Cli.Running running = new Cli.Running(String.join(" ", command), pb.start())) {
@@ -318,6 +325,9 @@ final class ReapKit {
         static Tether up(Path socket, String... args) throws IOException {
             List<String> command = new ArrayList<>(tetherCommand("up", "--socket", socket.toString()));
             command.addAll(List.of(args));
+            if (!command.contains("--upstream")) {
+                command.addAll(List.of("--upstream", Engine.endpoint().uri())); // the engine the tests inspect
+            }
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_"));
             long launched = System.nanoTime();
