@@ -2,24 +2,17 @@ package dev.tether.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -180,60 +173,12 @@ class TetherCommandIT {
             int eq = kv.indexOf('=');
             pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
         }
-        Launched l = new Launched(pb.start());
+        Launched l = new Launched(pb.start(), true);
         launched.add(l);
         return l;
     }
 
     private static String mode(Path p) throws IOException {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
-    }
-
-    /** A started tether with its output collected as it comes. */
-    private static final class Launched {
-        final Process process;
-        final BlockingQueue<String> stdout = new LinkedBlockingQueue<>();
-        final StringBuffer stderr = new StringBuffer();
-        final Thread stderrPump;
-
-        Launched(Process process) {
-            this.process = process;
-            Thread.ofVirtual().start(() -> pump(process.inputReader(StandardCharsets.UTF_8), stdout::add));
-            stderrPump = Thread.ofVirtual().start(() -> pump(new BufferedReader(new InputStreamReader(
-                    process.getErrorStream(), StandardCharsets.UTF_8)), line -> stderr.append(line).append('\n')));
-        }
-
-        String awaitStdout(String prefix) throws InterruptedException {
-            Instant deadline = Instant.now().plus(Duration.ofSeconds(90)); // the first run builds the jar
-            while (Instant.now().isBefore(deadline)) {
-                String line = stdout.poll(200, TimeUnit.MILLISECONDS);
-                if (line != null && line.startsWith(prefix)) {
-                    return line;
-                }
-                if (line == null && !process.isAlive()) {
-                    throw new AssertionError("tether exited with " + process.exitValue() + ": " + stderr);
-                }
-            }
-            throw new AssertionError("no line starting with '" + prefix + "' in time; stderr: " + stderr);
-        }
-
-        /** What the process wrote to stderr; once it has exited, all of it. */
-        String stderr() throws InterruptedException {
-            if (!process.isAlive()) {
-                stderrPump.join(Duration.ofSeconds(10));
-            }
-            return stderr.toString();
-        }
-
-        private static void pump(BufferedReader reader, java.util.function.Consumer<String> sink) {
-            try (reader) {
-                String line;
-                while ((line = reader.readLine()) != null) {
-                    sink.accept(line);
-                }
-            } catch (IOException ignored) {
-                // the process ended
-            }
-        }
     }
 }
