@@ -21,6 +21,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -141,6 +143,9 @@ public final class EngineClient implements AutoCloseable {
         private volatile ResultCallback.Adapter<Event> current;
         private volatile long lastNanos;
         private volatile boolean delivered;
+        /** Events at exactly {@code lastNanos}: the engine's since includes that instant, so they come again. */
+        private final Set<String> seenAtLast = ConcurrentHashMap.newKeySet();
+        private volatile boolean failing;
 
         EventFollower(Instant since, Consumer<EngineEvent> sink) {
             this.sink = sink;
@@ -155,8 +160,19 @@ public final class EngineClient implements AutoCloseable {
                     @Override
                     public void onNext(Event event) {
                         delivered = true;
-                        if (event.getTimeNano() != null) {
-                            lastNanos = Math.max(lastNanos, event.getTimeNano());
+                        if (failing) {
+                            failing = false;
+                            log.info("engine event stream at {} is back", endpoint.uri());
+                        }
+                        long at = event.getTimeNano() == null ? 0 : event.getTimeNano();
+                        String key = event.getId() + " " + event.getAction();
+                        if (at == lastNanos && !seenAtLast.add(key)) {
+                            return; // replayed after a reconnect
+                        }
+                        if (at > lastNanos) {
+                            lastNanos = at;
+                            seenAtLast.clear();
+                            seenAtLast.add(key);
                         }
                         if (event.getId() != null) {
                             Map<String, String> attributes = event.getActor() == null || event.getActor().getAttributes() == null
@@ -177,9 +193,11 @@ public final class EngineClient implements AutoCloseable {
                     Thread.currentThread().interrupt();
                     return;
                 } catch (RuntimeException e) {
-                    if (!closed) {
-                        log.warn("engine event stream at {} broke ({}); reconnecting", endpoint.uri(), e.toString());
+                    if (!closed && !failing) {
+                        log.warn("engine event stream at {} broke ({}); reconnecting until it answers",
+                                endpoint.uri(), e.toString());
                     }
+                    failing = true;
                 }
                 if (closed) {
                     return;

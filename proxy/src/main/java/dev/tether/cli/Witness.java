@@ -172,31 +172,34 @@ final class Witness implements ProxyEvents, ReapListener {
 
     /**
      * The command line with every environment value cut: MCP configs pass tokens as {@code -e NAME=value}, and
-     * secrets never reach the journal.
+     * secrets never reach the journal. Long arguments (an SDK JVM's classpath) are shortened.
      */
     static com.fasterxml.jackson.databind.node.ArrayNode commandOf(Peer peer) {
         var array = JSON.arrayNode();
         boolean envValueNext = false;
         for (String arg : peer.command()) {
+            String kept;
             if (envValueNext) {
-                array.add(withoutValue(arg));
+                kept = withoutValue(arg);
                 envValueNext = false;
-            } else if (arg.equals("-e") || arg.equals("--env")) {
-                array.add(arg);
+            } else if (arg.equals("--env") || SHORT_ENV_FLAG.matcher(arg).matches()) {
+                // -e, and a cluster of short flags ending in e (-ie, -ite): the next argument is NAME=value
+                kept = arg;
                 envValueNext = true;
-            } else if (arg.startsWith("--env=")) {
-                array.add("--env=" + withoutValue(arg.substring(6)));
-            } else if (arg.startsWith("-e") && arg.contains("=")) {
-                array.add("-e" + withoutValue(arg.substring(2)));
-            } else if (SECRETISH.matcher(arg).find()) {
-                array.add(withoutValue(arg));
+            } else if (arg.startsWith("--env=") || SHORT_ENV_ATTACHED.matcher(arg).matches()
+                    || SECRETISH.matcher(arg).find()) {
+                kept = withoutValue(arg);
             } else {
-                array.add(arg);
+                kept = arg;
             }
+            array.add(kept.length() > MAX_ARG ? kept.substring(0, MAX_ARG) + "…" : kept);
         }
         return array;
     }
 
+    private static final int MAX_ARG = 256;
+    private static final java.util.regex.Pattern SHORT_ENV_FLAG = java.util.regex.Pattern.compile("-[A-Za-z]*e");
+    private static final java.util.regex.Pattern SHORT_ENV_ATTACHED = java.util.regex.Pattern.compile("-[A-Za-z]*e[^=]*=.*");
     private static final java.util.regex.Pattern SECRETISH =
             java.util.regex.Pattern.compile("(?i)(token|secret|passw|key|auth|credential)[^=]*=");
 
