@@ -186,8 +186,9 @@ final class Witness implements ProxyEvents, ReapListener {
                 // -e, and a cluster of short flags ending in e (-ie, -ite): the next argument is NAME=value
                 kept = arg;
                 envValueNext = true;
-            } else if (arg.startsWith("--env=") || SHORT_ENV_ATTACHED.matcher(arg).matches()
-                    || SECRETISH.matcher(arg).find()) {
+            } else if (arg.startsWith("--env=")) {
+                kept = "--env=" + withoutValue(arg.substring("--env=".length()));
+            } else if (SHORT_ENV_ATTACHED.matcher(arg).matches() || SECRETISH.matcher(arg).find()) {
                 kept = withoutValue(arg);
             } else {
                 kept = arg;
