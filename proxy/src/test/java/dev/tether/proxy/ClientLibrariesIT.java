@@ -166,6 +166,9 @@ class ClientLibrariesIT {
         env.put("DOCKER_HOST", "unix://" + tether.socket());
         env.put("DOCKER_CONFIG", home.resolve(".docker").toString());
         env.put("TESTCONTAINERS_RYUK_DISABLED", "true");
+        // In a container (/.dockerenv) Testcontainers finds the host's address by running alpine, which no
+        // registry here can provide; no ports are mapped, so the override changes nothing else.
+        env.put("TESTCONTAINERS_HOST_OVERRIDE", "localhost");
         env.put("TESTCONTAINERS_DOCKER_CLIENT_STRATEGY", "org.testcontainers.dockerclient.EnvironmentAndSystemPropertyClientProviderStrategy");
 
         JsonNode created;
