@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
 
 /** {@code tether ps}: the tied containers, one line each. */
 @Command(name = "ps", mixinStandardHelpOptions = true,
-        description = {"Lists the containers tether labelled: what each is tied to, whether that still lives, and",
-                "whether its stdin session is attached (asked of the running tether on --socket)."})
+        description = {"Lists the containers tether labelled, one line each.",
+                "Shows what each is tied to, whether that still lives, and whether its stdin session is attached",
+                "(asked of the running tether on --socket)."})
 final class Ps implements Callable<Integer> {
 
     @Mixin

@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 
 /** {@code tether status}: asks the running tether what it is doing. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Whether tether is running, its sockets and upstream, the tied containers by mode,",
-                "and the last reaps with their reason and time from death to gone. Exits 3 if no tether runs."})
+        description = {"Says whether tether is running and what it is doing.",
+                "Its sockets and upstream, the tied containers by mode, and the last reaps with their reason and",
+                "time from death to gone. Exits 3 if no tether runs."})
 final class Status implements Callable<Integer> {
 
     @Option(names = "--socket", paramLabel = "PATH", description = "The running tether's socket (default: as tether up).")

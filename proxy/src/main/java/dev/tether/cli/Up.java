@@ -31,9 +31,9 @@ import picocli.CommandLine.Option;
 
 /** {@code tether up}: serve the substitute Docker socket and reap what its clients leave behind. */
 @Command(name = "up", mixinStandardHelpOptions = true,
-        description = {"Listens on a substitute Docker socket and relays to the engine, labelling every container",
-                "created through it with its owner, and stops and removes tied containers whose owner, host or",
-                "stdin session ends."})
+        description = {"Serves the substitute Docker socket: labels and reaps what its clients create.",
+                "Relays to the engine, labels every container created through it with its owner, and stops and",
+                "removes tied containers whose owner, host or stdin session ends."})
 final class Up implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(Up.class);
