@@ -1,0 +1,102 @@
+package dev.tether.bench;
+
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * One keep-alive HTTP/1.1 connection over a unix socket, blocking, reading each response to its end
+ * (Content-Length or chunked). Small on purpose: a benchmark client must cost less than what it measures.
+ */
+final class UnixHttp implements AutoCloseable {
+
+    private final SocketChannel channel;
+    private final ByteBuffer in = ByteBuffer.allocate(1 << 20);
+
+    UnixHttp(Path socket) throws IOException {
+        channel = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+        in.flip();
+    }
+
+    static byte[] get(String path) {
+        return ("GET " + path + " HTTP/1.1\r\nHost: docker\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** Sends {@code request} and reads the whole response; returns its status. */
+    int exchange(byte[] request) throws IOException {
+        ByteBuffer out = ByteBuffer.wrap(request);
+        while (out.hasRemaining()) {
+            channel.write(out);
+        }
+        String head = readHead();
+        int status = Integer.parseInt(head.substring(9, 12));
+        String lower = head.toLowerCase();
+        int cl = lower.indexOf("\ncontent-length:");
+        if (cl >= 0) {
+            int end = lower.indexOf('\n', cl + 1);
+            skip(Long.parseLong(lower.substring(cl + 16, end).strip()));
+        } else if (lower.contains("\ntransfer-encoding: chunked")) {
+            while (true) {
+                long size = Long.parseLong(readLine().split(";")[0].strip(), 16);
+                if (size == 0) {
+                    readLine();
+                    break;
+                }
+                skip(size);
+                readLine();
+            }
+        }
+        return status;
+    }
+
+    private String readHead() throws IOException {
+        StringBuilder head = new StringBuilder();
+        String line;
+        while (!(line = readLine()).isEmpty()) {
+            head.append(line).append('\n');
+        }
+        return head.toString();
+    }
+
+    private String readLine() throws IOException {
+        StringBuilder line = new StringBuilder();
+        while (true) {
+            if (!in.hasRemaining()) {
+                fill();
+            }
+            char c = (char) (in.get() & 0xff);
+            if (c == '\n') {
+                int n = line.length();
+                return n > 0 && line.charAt(n - 1) == '\r' ? line.substring(0, n - 1) : line.toString();
+            }
+            line.append(c);
+        }
+    }
+
+    private void skip(long n) throws IOException {
+        while (n > 0) {
+            if (!in.hasRemaining()) {
+                fill();
+            }
+            int k = (int) Math.min(n, in.remaining());
+            in.position(in.position() + k);
+            n -= k;
+        }
+    }
+
+    private void fill() throws IOException {
+        in.clear();
+        if (channel.read(in) < 0) {
+            throw new IOException("connection closed mid-response");
+        }
+        in.flip();
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}
