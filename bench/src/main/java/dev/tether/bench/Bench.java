@@ -21,6 +21,8 @@ public final class Bench {
     private static final int REQUESTS = 10_000;
     private static final int CONNECTIONS = 16;
     private static final long LOAD_NANOS = 3_000_000_000L;
+    private static final int CHURN = 10;
+    private static final long BULK = 1L << 30;
 
     private Bench() {}
 
@@ -32,6 +34,24 @@ public final class Bench {
             targets.put(arg.substring(0, eq), Path.of(arg.substring(eq + 1)));
         }
         Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
+        Path reference = targets.values().iterator().next();
+        String bulk;
+        try (UnixHttp http = new UnixHttp(reference)) {
+            bulk = Workloads.create(http, "sleep", "3600");
+            Workloads.call(http, "POST", "/containers/" + bulk + "/start", 204);
+        }
+        try {
+            measure(rounds, targets, results, bulk);
+        } finally {
+            try (UnixHttp http = new UnixHttp(reference)) {
+                Workloads.call(http, "DELETE", "/containers/" + bulk + "?force=1&v=1", 204);
+            }
+        }
+        print(results);
+    }
+
+    private static void measure(int rounds, Map<String, Path> targets, Map<String, Map<String, List<Double>>> results,
+                                String bulk) throws Exception {
         for (int round = 0; round < rounds; round++) {
             for (var target : targets.entrySet()) {
                 Map<String, List<Double>> r = results.computeIfAbsent(target.getKey(), k -> new LinkedHashMap<>());
@@ -41,9 +61,11 @@ public final class Bench {
                     add(r, "GET " + path + " p99 µs", h.getValueAtPercentile(99) / 1e3);
                 }
                 add(r, "GET /_ping req/s, " + CONNECTIONS + " connections", throughput(target.getValue()));
+                add(r, "containers/s (create, start, wait, remove)", Workloads.churn(target.getValue(), CHURN));
+                add(r, "PUT archive 1 GiB (docker cp in) MiB/s", Workloads.putArchive(target.getValue(), bulk, BULK));
+                add(r, "GET archive 1 GiB (docker cp out) MiB/s", Workloads.getArchive(target.getValue(), bulk, "/tmp/big.bin"));
             }
         }
-        print(results);
     }
 
     /** One keep-alive connection, requests one after another. */

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * One keep-alive HTTP/1.1 connection over a unix socket, blocking, reading each response to its end
@@ -25,12 +26,38 @@ final class UnixHttp implements AutoCloseable {
         return ("GET " + path + " HTTP/1.1\r\nHost: docker\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
     }
 
+    static byte[] request(String method, String path, String json) {
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        byte[] head = (method + " " + path + " HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        byte[] all = Arrays.copyOf(head, head.length + body.length);
+        System.arraycopy(body, 0, all, head.length, body.length);
+        return all;
+    }
+
     /** Sends {@code request} and reads the whole response; returns its status. */
     int exchange(byte[] request) throws IOException {
-        ByteBuffer out = ByteBuffer.wrap(request);
+        return exchange(request, null).status();
+    }
+
+    /** A response: its status, and its body when it was asked for (small JSON answers). */
+    record Response(int status, String body, long bodyBytes) {}
+
+    /** Sends {@code request}, then reads the response, keeping its body if {@code keep} is not null. */
+    Response exchange(byte[] request, StringBuilder keep) throws IOException {
+        write(ByteBuffer.wrap(request));
+        return readResponse(keep);
+    }
+
+    void write(ByteBuffer out) throws IOException {
         while (out.hasRemaining()) {
             channel.write(out);
         }
+    }
+
+    Response readResponse(StringBuilder keep) throws IOException {
+        this.keep = keep;
+        bodyBytes = 0;
         String head = readHead();
         int status = Integer.parseInt(head.substring(9, 12));
         String lower = head.toLowerCase();
@@ -49,8 +76,13 @@ final class UnixHttp implements AutoCloseable {
                 readLine();
             }
         }
-        return status;
+        String body = keep == null ? "" : keep.toString();
+        this.keep = null;
+        return new Response(status, body, bodyBytes);
     }
+
+    private StringBuilder keep;
+    private long bodyBytes;
 
     private String readHead() throws IOException {
         StringBuilder head = new StringBuilder();
@@ -82,7 +114,11 @@ final class UnixHttp implements AutoCloseable {
                 fill();
             }
             int k = (int) Math.min(n, in.remaining());
+            if (keep != null) {
+                keep.append(new String(in.array(), in.position(), k, StandardCharsets.UTF_8));
+            }
             in.position(in.position() + k);
+            bodyBytes += k;
             n -= k;
         }
     }
