@@ -5,7 +5,6 @@ import dev.tether.reaper.ProcessWatcher;
 import dev.tether.reaper.ReapListener;
 import dev.tether.reaper.Reaper;
 import dev.tether.reaper.Verdict;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,6 +1,5 @@
 package dev.tether.proxy;
 
-import dev.tether.labeler.ProcessId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
