@@ -62,12 +62,7 @@ final class Ps implements Callable<Integer> {
 
     /** Whether what the container is tied to still lives. */
     private static String alive(TiedContainer c) {
-        List<ProcessId> ties = switch (c.tie()) {
-            case OWNER -> List.of(c.owner());
-            case HOST -> List.of(c.host());
-            case SESSION -> List.of(c.owner(), c.host());
-            case NONE -> List.of();
-        };
+        List<ProcessId> ties = c.tiedTo();
         if (ties.isEmpty()) {
             return "-";
         }

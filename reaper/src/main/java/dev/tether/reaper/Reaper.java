@@ -159,13 +159,7 @@ public final class Reaper implements AutoCloseable {
         if (c.tie() == Tie.NONE || !watched.add(c.id())) {
             return;
         }
-        List<ProcessId> ties = switch (c.tie()) {
-            case OWNER -> List.of(c.owner());
-            case HOST -> List.of(c.host());
-            case SESSION -> List.of(c.owner(), c.host());
-            case NONE -> List.of();
-        };
-        for (ProcessId p : ties) {
+        for (ProcessId p : c.tiedTo()) {
             if (p.isKnown()) {
                 watcher.onExit(p, () -> {
                     long noticed = System.nanoTime();

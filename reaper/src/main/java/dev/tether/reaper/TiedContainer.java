@@ -4,6 +4,7 @@ import dev.tether.docker.ContainerInfo;
 import dev.tether.labeler.ProcessId;
 import dev.tether.labeler.TetherLabels;
 import dev.tether.labeler.Tie;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -37,5 +38,15 @@ public record TiedContainer(ContainerInfo info, Tie tie, ProcessId owner, Proces
 
     public String id() {
         return info.id();
+    }
+
+    /** The processes whose end ends this container: what the reaper watches and {@code tether ps} checks. */
+    public List<ProcessId> tiedTo() {
+        return switch (tie) {
+            case OWNER -> List.of(owner);
+            case HOST -> List.of(host);
+            case SESSION -> List.of(owner, host);
+            case NONE -> List.of();
+        };
     }
 }
