@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -38,17 +40,36 @@ public final class EngineClient implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Endpoint endpoint;
-    private final DockerHttpClient http;
-    private final DockerClient docker;
+    /**
+     * docker-java and its HTTP stack take a few hundred milliseconds to load; they are built in the background so that
+     * tether's socket answers first. Nothing reaches the engine through them before the reaper starts.
+     */
+    private final CompletableFuture<Transport> transport;
 
-    private EngineClient(Endpoint endpoint, DockerHttpClient http) {
+    private record Transport(DockerHttpClient http, DockerClient docker) {}
+
+    private EngineClient(Endpoint endpoint) {
         this.endpoint = endpoint;
-        this.http = http;
-        this.docker = DockerClients.connect(endpoint, http);
+        this.transport = CompletableFuture.supplyAsync(() -> {
+            DockerHttpClient http = DockerClients.httpClient(endpoint);
+            return new Transport(http, DockerClients.connect(endpoint, http));
+        }, runnable -> Thread.ofPlatform().daemon().name("tether-engine-client").start(runnable));
     }
 
     public static EngineClient connect(Endpoint endpoint) {
-        return new EngineClient(endpoint, DockerClients.httpClient(endpoint));
+        return new EngineClient(endpoint);
+    }
+
+    private DockerClient docker() {
+        return transport().docker();
+    }
+
+    private Transport transport() {
+        try {
+            return transport.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
     }
 
     public Endpoint endpoint() {
@@ -63,7 +84,7 @@ public final class EngineClient implements AutoCloseable {
     /** The labels of every container, in any state, that carries {@code label}, by container id. */
     public Map<String, Map<String, String>> labelsOfContainersLabelled(String label) {
         Map<String, Map<String, String>> labels = new HashMap<>();
-        for (Container c : docker.listContainersCmd().withShowAll(true).withLabelFilter(List.of(label)).exec()) {
+        for (Container c : docker().listContainersCmd().withShowAll(true).withLabelFilter(List.of(label)).exec()) {
             labels.put(c.getId(), c.getLabels() == null ? Map.of() : Map.copyOf(c.getLabels()));
         }
         return labels;
@@ -75,7 +96,7 @@ public final class EngineClient implements AutoCloseable {
                 .method(DockerHttpClient.Request.Method.GET)
                 .path("/containers/" + URLEncoder.encode(idOrName, StandardCharsets.UTF_8) + "/json")
                 .build();
-        try (var response = http.execute(request)) {
+        try (var response = transport().http().execute(request)) {
             if (response.getStatusCode() == 404) {
                 return Optional.empty();
             }
@@ -103,7 +124,7 @@ public final class EngineClient implements AutoCloseable {
     /** Sends the stop signal, waits up to {@code grace}, then SIGKILL: the engine's own stop. */
     public Stopped stop(String id, Duration grace) {
         try {
-            docker.stopContainerCmd(id).withTimeout((int) Math.max(0, grace.toSeconds())).exec();
+            docker().stopContainerCmd(id).withTimeout((int) Math.max(0, grace.toSeconds())).exec();
             return Stopped.STOPPED;
         } catch (NotModifiedException e) {
             return Stopped.WAS_NOT_RUNNING;
@@ -118,7 +139,7 @@ public final class EngineClient implements AutoCloseable {
     /** Removes the container and its anonymous volumes; named volumes are never removed by the engine here. */
     public Removed remove(String id) {
         try {
-            docker.removeContainerCmd(id).withRemoveVolumes(true).withForce(true).exec();
+            docker().removeContainerCmd(id).withRemoveVolumes(true).withForce(true).exec();
             return Removed.REMOVED;
         } catch (NotFoundException e) {
             return Removed.ALREADY_GONE;
@@ -187,7 +208,7 @@ public final class EngineClient implements AutoCloseable {
                     // The engine's since takes seconds.nanoseconds; events at exactly that time are replayed and
                     // must be idempotent for the sink.
                     String since = (lastNanos / 1_000_000_000L) + "." + String.format("%09d", lastNanos % 1_000_000_000L);
-                    docker.eventsCmd().withSince(since).withEventTypeFilter(EventType.CONTAINER).exec(callback);
+                    docker().eventsCmd().withSince(since).withEventTypeFilter(EventType.CONTAINER).exec(callback);
                     callback.awaitCompletion();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -241,6 +262,6 @@ public final class EngineClient implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        docker.close();
+        docker().close();
     }
 }

@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -61,6 +62,10 @@ final class Up implements Callable<Integer> {
             description = "How often every tied container is checked again, besides the instant process watches (default: ${DEFAULT-VALUE}).")
     String sweepInterval;
 
+    @Option(names = "--head-timeout", paramLabel = "DURATION", defaultValue = "30s",
+            description = "How long a client may take to finish a request head it began; never applies to streams (default: ${DEFAULT-VALUE}).")
+    String headTimeout;
+
     @Option(names = "--audit-log", paramLabel = "PATH",
             description = "The audit journal (default: $XDG_STATE_HOME/tether/audit.jsonl, else ~/.local/state/tether/audit.jsonl).")
     Path auditLog;
@@ -68,23 +73,31 @@ final class Up implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Log every connection and decision.")
     boolean verbose;
 
+    /** The launcher's AOT training: start, answer a few requests of each kind, stop (see {@link Training}). */
+    @Option(names = "--training-run", hidden = true)
+    boolean trainingRun;
+
     @Override
     public Integer call() throws Exception {
         if (verbose) {
             ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("dev.tether").setLevel(Level.DEBUG);
         }
         Instant startedAt = Instant.now();
+        // Linking the pidfd calls takes a tenth of start-up: done meanwhile, so the socket answers sooner.
+        var watcherReady = CompletableFuture.supplyAsync(ProcessWatcher::create,
+                runnable -> Thread.ofPlatform().daemon().name("tether-start").start(runnable));
         Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
         Path controlPath = ControlServer.socketFor(path);
-        var config = new ProxyConfig(path, Optional.ofNullable(socketGroup), engine.resolve(path), Optional.ofNullable(tie));
+        var config = new ProxyConfig(path, Optional.ofNullable(socketGroup), engine.resolve(path), Optional.ofNullable(tie),
+                Durations.parse(headTimeout));
         String instance = TetherLabels.instance(Processes.self());
 
         EngineClient client = EngineClient.connect(config.upstream());
-        ProcessWatcher watcher = ProcessWatcher.create();
         AuditJournal journal = new AuditJournal(auditLog != null ? auditLog : AuditJournal.defaultPath());
         AtomicReference<DockerProxy> proxyRef = new AtomicReference<>();
         Metrics metrics = new Metrics(() -> proxyRef.get() == null ? 0 : proxyRef.get().openConnections(), journal::dropped);
         Witness witness = new Witness(journal, metrics, client);
+        ProcessWatcher watcher = watcherReady.join();
         Reaper reaper = new Reaper(client, watcher, instance, Durations.parse(grace), witness);
         witness.reportTo(reaper);
         DockerProxy proxy = DockerProxy.start(config, witness);
@@ -100,7 +113,9 @@ final class Up implements Callable<Integer> {
             proxy.close();
             throw e;
         }
-        reaper.start(Durations.parse(sweepInterval));
+        if (!trainingRun) { // a training run must never reap: it may run beside a user's own tether
+            reaper.start(Durations.parse(sweepInterval));
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping: no new connections; closing open ones");
@@ -116,6 +131,10 @@ final class Up implements Callable<Integer> {
         }, "tether-shutdown"));
         System.out.println("export DOCKER_HOST=unix://" + path);
         System.out.flush();
+        if (trainingRun) {
+            Training.exercise(path, controlPath);
+            return 0;
+        }
         stopped.await();
         return 0;
     }

@@ -83,7 +83,7 @@ public final class DockerProxy implements AutoCloseable {
                         @Override
                         protected void initChannel(EpollDomainSocketChannel ch) {
                             track(ch);
-                            ch.pipeline().addLast(new RequestRelay(upstream, peers, creates, sessions, events, DockerProxy.this::track));
+                            ch.pipeline().addLast(new RequestRelay(upstream, peers, creates, sessions, events, config.headTimeout(), DockerProxy.this::track));
                         }
                     })
                     .bind(new DomainSocketAddress(hidden.toString()))

@@ -4,8 +4,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.socket.DuplexChannel;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One client connection and the engine connection tether opened for it. Both run on one event loop, so this
@@ -24,6 +26,8 @@ final class Link {
             this(headRequest, mayHijack, null);
         }
     }
+
+    private static final Duration LINGER = Duration.ofSeconds(2);
 
     final Channel client;
     Channel upstream;
@@ -70,9 +74,23 @@ final class Link {
 
     private void sayLastWord() {
         if (client.isActive()) {
-            client.writeAndFlush(lastWord.encode()).addListener(ChannelFutureListener.CLOSE);
+            client.writeAndFlush(lastWord.encode()).addListener(f -> lingerThenClose());
         }
         closeAfterFlush(upstream);
+    }
+
+    /**
+     * A client may still be writing the request tether refused (a 2 MiB head): closing at once would fail its write
+     * before it reads the answer. So tether ends its side, reads and drops what comes for a moment, then closes.
+     */
+    private void lingerThenClose() {
+        if (!(client instanceof DuplexChannel d) || !client.isActive() || d.isInputShutdown()) {
+            client.close();
+            return;
+        }
+        d.shutdownOutput();
+        client.config().setAutoRead(true); // the relay drops what it reads once it has answered
+        client.eventLoop().schedule(() -> client.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Once both directions have ended, nothing more can cross: close both. */

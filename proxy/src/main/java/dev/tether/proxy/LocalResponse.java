@@ -18,6 +18,10 @@ record LocalResponse(int status, String reason, String message, boolean headRequ
         return new LocalResponse(413, "Request Entity Too Large", message, false);
     }
 
+    static LocalResponse requestTimeout(String message) {
+        return new LocalResponse(408, "Request Timeout", message, false);
+    }
+
     static LocalResponse headersTooLarge(String message) {
         return new LocalResponse(431, "Request Header Fields Too Large", message, false);
     }

@@ -3,6 +3,7 @@ package dev.tether.proxy;
 import dev.tether.docker.Endpoint;
 import dev.tether.labeler.Tie;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -12,18 +13,28 @@ import java.util.Optional;
  * @param socketGroup a group that may connect too (mode 0660), else the socket is 0600
  * @param upstream    the real engine
  * @param forcedTie   one tie mode for every create on this socket, whatever the client asked
+ * @param headTimeout how long a client may take to finish a request head it has begun; never applies to bodies,
+ *                    streams or idle keep-alive connections
  */
-public record ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint upstream, Optional<Tie> forcedTie) {
+public record ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint upstream, Optional<Tie> forcedTie,
+                          Duration headTimeout) {
+
+    /** Generous for any real client, short enough that a stalled one holds no connection for long. */
+    public static final Duration HEAD_TIMEOUT = Duration.ofSeconds(30);
 
     public static ProxyConfig of(Path socket, Endpoint upstream) {
-        return new ProxyConfig(socket, Optional.empty(), upstream, Optional.empty());
+        return new ProxyConfig(socket, Optional.empty(), upstream, Optional.empty(), HEAD_TIMEOUT);
     }
 
     public ProxyConfig withForcedTie(Tie tie) {
-        return new ProxyConfig(socket, socketGroup, upstream, Optional.of(tie));
+        return new ProxyConfig(socket, socketGroup, upstream, Optional.of(tie), headTimeout);
     }
 
     public ProxyConfig withSocketGroup(String group) {
-        return new ProxyConfig(socket, Optional.of(group), upstream, forcedTie);
+        return new ProxyConfig(socket, Optional.of(group), upstream, forcedTie, headTimeout);
+    }
+
+    public ProxyConfig withHeadTimeout(Duration timeout) {
+        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, timeout);
     }
 }

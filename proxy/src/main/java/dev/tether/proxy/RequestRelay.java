@@ -12,7 +12,10 @@ import io.netty.channel.socket.DuplexChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +47,9 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private final Sessions sessions;
     private final ProxyEvents events;
     private final Consumer<Channel> onUpstream;
+    private final Duration headTimeout;
+    /** Set while a request head has begun but not ended. */
+    private ScheduledFuture<?> headTimer;
     private Link link;
     private Peer owner = Peer.UNKNOWN;
     private ByteBuf in = Unpooled.EMPTY_BUFFER;
@@ -65,7 +71,8 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private boolean createTooLarge;
 
     RequestRelay(Upstream upstream, Peers peers, CreateInterceptor creates, Sessions sessions, ProxyEvents events,
-                 Consumer<Channel> onUpstream) {
+                 Duration headTimeout, Consumer<Channel> onUpstream) {
+        this.headTimeout = headTimeout;
         this.events = events;
         this.upstream = upstream;
         this.peers = peers;
@@ -138,9 +145,16 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
                 finishCreate(); // a create without a body: the engine will say what it misses
             }
         } catch (HttpHead.Malformed e) {
+            boolean midRequest = state == State.BODY;
             fail(LocalResponse.badRequest(e.getMessage()));
+            if (midRequest && link.upstream != null) {
+                // The engine already has part of this request and would wait for the rest: end it, and the
+                // client gets tether's answer once the engine connection is gone.
+                link.upstream.close();
+            }
         }
         compact();
+        timeHead(ctx);
         if (lastWrite != null && link.upstream != null) {
             link.upstream.flush();
         }
@@ -178,6 +192,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             return false;
         }
         firstRequest = false;
+        cancelHeadTimer();
         HttpHead head = HttpHead.parse(in, start, end);
         Framing framing = head.framing(true);
         if (upstreamFailure != null) {
@@ -212,6 +227,29 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             requestEnded();
         }
         return true;
+    }
+
+    /** A head that has begun must end within the timeout; an idle connection between requests has none. */
+    private void timeHead(ChannelHandlerContext ctx) {
+        if (state != State.HEAD || !in.isReadable()) {
+            cancelHeadTimer();
+        } else if (headTimer == null) {
+            headTimer = ctx.executor().schedule(() -> {
+                headTimer = null;
+                if (state == State.HEAD && in.isReadable()) {
+                    fail(LocalResponse.requestTimeout("the request head did not end within "
+                            + headTimeout.toSeconds() + " s; send the whole head, ending with an empty line"));
+                    compact();
+                }
+            }, headTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void cancelHeadTimer() {
+        if (headTimer != null) {
+            headTimer.cancel(false);
+            headTimer = null;
+        }
     }
 
     private boolean startsLikeHttp2() {
@@ -358,6 +396,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private void fail(LocalResponse answer) {
         log.debug("answering {} to a client: {}", answer.status(), answer.message());
         state = State.DONE;
+        cancelHeadTimer();
         link.answerAndClose(answer);
     }
 
@@ -394,6 +433,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        cancelHeadTimer();
         in.release();
         in = Unpooled.EMPTY_BUFFER;
         if (createHead != null) {

@@ -92,7 +92,12 @@ final class TetherExtension implements BeforeAllCallback, AfterAllCallback {
 
     /** Starts one more proxy (closed after the class), on {@code <dir>/<name>}, relaying to {@code upstream}. */
     DockerProxy startProxy(String name, Endpoint upstream) throws IOException {
-        DockerProxy p = DockerProxy.start(ProxyConfig.of(dir.resolve(name), upstream));
+        return startProxy(ProxyConfig.of(dir.resolve(name), upstream));
+    }
+
+    /** Starts one more proxy (closed after the class) as {@code config} says. */
+    DockerProxy startProxy(ProxyConfig config) throws IOException {
+        DockerProxy p = DockerProxy.start(config);
         extraProxies.add(p);
         return p;
     }

@@ -67,7 +67,9 @@ public final class Reaper implements AutoCloseable {
             try {
                 sweep();
             } catch (RuntimeException e) {
-                log.warn("sweep failed: {}", e.toString());
+                if (!closed) { // tether's own shutdown interrupts a sweep under way: nothing failed
+                    log.warn("sweep failed: {}", e.toString());
+                }
             }
         }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
