@@ -6,14 +6,19 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 
 /**
  * Puts the same load on each socket in one run, round after round so that drift hits all alike, and prints a
- * markdown table of medians over the rounds with ratios to the engine's own socket.
+ * markdown table of medians over the rounds with ratios to the engine's own socket; then what tether itself
+ * held with many sessions open, and, once after the rounds, how fast tether's reaper ends orphaned sessions.
  *
- * <p>Usage: {@code Bench ROUNDS NAME=SOCKET...}; the first socket is the reference (the engine's own).
+ * <p>Usage: {@code Bench ROUNDS NAME=SOCKET...}; the first socket is the reference (the engine's own). The target
+ * named {@code tether} is also the one whose reaper is timed. {@code -Dbench.pid.tether=PID} (the tether JVM) adds
+ * its memory and descriptors; {@code -Dbench.only=exec,reaper} runs only the workloads named (latency,
+ * throughput, churn, archive, exec, attach, idle, reaper).
  */
 public final class Bench {
 
@@ -23,17 +28,40 @@ public final class Bench {
     private static final long LOAD_NANOS = 3_000_000_000L;
     private static final int CHURN = 10;
     private static final long BULK = 1L << 30;
+    private static final int SESSIONS = 500;
+    private static final int REAPED_ONE_BY_ONE = 20;
+    private static final int REAPED_AT_ONCE = 50;
+    private static final String TETHER = "tether";
+
+    private static final List<String> WORKLOADS =
+            List.of("latency", "throughput", "churn", "archive", "exec", "attach", "idle", "reaper");
+    private static final Long TETHER_PID = Long.getLong("bench.pid.tether");
 
     private Bench() {}
 
+    /** A misspelt name would silently measure nothing. */
+    private static Set<String> only(String names) {
+        Set<String> only = Set.copyOf(Arrays.stream(names.split(",")).filter(n -> !n.isBlank()).toList());
+        if (!WORKLOADS.containsAll(only)) {
+            throw new IllegalArgumentException("bench.only=" + names + ": the workloads are " + WORKLOADS);
+        }
+        return only;
+    }
+
+    private static boolean runs(Set<String> only, String workload) {
+        return only.isEmpty() || only.contains(workload);
+    }
+
     public static void main(String[] args) throws Exception {
         int rounds = Integer.parseInt(args[0]);
+        Set<String> only = only(System.getProperty("bench.only", ""));
         Map<String, Path> targets = new LinkedHashMap<>();
         for (String arg : Arrays.copyOfRange(args, 1, args.length)) {
             int eq = arg.indexOf('=');
             targets.put(arg.substring(0, eq), Path.of(arg.substring(eq + 1)));
         }
         Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
+        Map<String, List<Double>> itself = new LinkedHashMap<>();
         Path reference = targets.values().iterator().next();
         String bulk;
         try (UnixHttp http = new UnixHttp(reference)) {
@@ -41,29 +69,67 @@ public final class Bench {
             Workloads.call(http, "POST", "/containers/" + bulk + "/start", 204);
         }
         try {
-            measure(rounds, targets, results, bulk);
+            measure(rounds, targets, only, results, itself, bulk);
         } finally {
             try (UnixHttp http = new UnixHttp(reference)) {
-                Workloads.call(http, "DELETE", "/containers/" + bulk + "?force=1&v=1", 204);
+                Workloads.remove(http, bulk, false);
             }
         }
         print(results);
+        printItself(itself);
+        if (runs(only, "reaper") && targets.containsKey(TETHER)) {
+            List<Reaping.Reap> oneByOne = new ArrayList<>();
+            for (int i = 0; i < REAPED_ONE_BY_ONE; i++) {
+                oneByOne.addAll(Reaping.killed(targets.get(TETHER), reference, 1));
+            }
+            printReaper(oneByOne, Reaping.killed(targets.get(TETHER), reference, REAPED_AT_ONCE));
+        }
     }
 
-    private static void measure(int rounds, Map<String, Path> targets, Map<String, Map<String, List<Double>>> results,
+    private static void measure(int rounds, Map<String, Path> targets, Set<String> only,
+                                Map<String, Map<String, List<Double>>> results, Map<String, List<Double>> itself,
                                 String bulk) throws Exception {
+        Path reference = targets.values().iterator().next();
         for (int round = 0; round < rounds; round++) {
             for (var target : targets.entrySet()) {
                 Map<String, List<Double>> r = results.computeIfAbsent(target.getKey(), k -> new LinkedHashMap<>());
-                for (String path : List.of("/_ping", "/containers/json")) {
-                    Histogram h = latency(target.getValue(), UnixHttp.get(path));
-                    add(r, "GET " + path + " p50 µs", h.getValueAtPercentile(50) / 1e3);
-                    add(r, "GET " + path + " p99 µs", h.getValueAtPercentile(99) / 1e3);
+                Path socket = target.getValue();
+                if (runs(only, "latency")) {
+                    for (String path : List.of("/_ping", "/containers/json")) {
+                        Histogram h = latency(socket, UnixHttp.get(path));
+                        add(r, "GET " + path + " p50 µs", h.getValueAtPercentile(50) / 1e3);
+                        add(r, "GET " + path + " p99 µs", h.getValueAtPercentile(99) / 1e3);
+                    }
                 }
-                add(r, "GET /_ping req/s, " + CONNECTIONS + " connections", throughput(target.getValue()));
-                add(r, "containers/s (create, start, wait, remove)", Workloads.churn(target.getValue(), CHURN));
-                add(r, "PUT archive 1 GiB (docker cp in) MiB/s", Workloads.putArchive(target.getValue(), bulk, BULK));
-                add(r, "GET archive 1 GiB (docker cp out) MiB/s", Workloads.getArchive(target.getValue(), bulk, "/tmp/big.bin"));
+                if (runs(only, "throughput")) {
+                    add(r, "GET /_ping req/s, " + CONNECTIONS + " connections", throughput(socket));
+                }
+                if (runs(only, "churn")) {
+                    add(r, "containers/s (create, start, wait, remove)", Workloads.churn(socket, CHURN));
+                }
+                if (runs(only, "archive")) {
+                    add(r, "PUT archive 1 GiB (docker cp in) MiB/s", Workloads.putArchive(socket, bulk, BULK));
+                    add(r, "GET archive 1 GiB (docker cp out) MiB/s", Workloads.getArchive(socket, bulk, "/tmp/big.bin"));
+                }
+                if (runs(only, "exec")) {
+                    add(r, "exec stdout 1 GiB MiB/s", Workloads.execStdout(socket, bulk, BULK));
+                }
+                if (runs(only, "attach")) {
+                    add(r, "attach stdin 1 GiB MiB/s", Workloads.attachStdin(socket, reference, BULK));
+                }
+                if (runs(only, "idle")) {
+                    boolean self = target.getKey().equals(TETHER) && TETHER_PID != null;
+                    var idle = Workloads.idleSessions(socket, reference, SESSIONS,
+                            self ? new Workloads.Proc(TETHER_PID) : null);
+                    add(r, "GET /_ping p50 µs, " + SESSIONS + " attach sessions open", idle.ping().getValueAtPercentile(50) / 1e3);
+                    add(r, "GET /_ping p99 µs, " + SESSIONS + " attach sessions open", idle.ping().getValueAtPercentile(99) / 1e3);
+                    if (self) {
+                        add(itself, "RSS with " + SESSIONS + " attach sessions open MiB", idle.rssMiB());
+                        add(itself, "file descriptors before the sessions opened", idle.fdsBefore());
+                        add(itself, "file descriptors with " + SESSIONS + " sessions open", idle.fdsOpen());
+                        add(itself, "file descriptors after they closed", idle.fdsAfter());
+                    }
+                }
             }
         }
     }
@@ -122,6 +188,9 @@ public final class Bench {
     }
 
     private static void print(Map<String, Map<String, List<Double>>> results) {
+        if (results.isEmpty() || results.values().iterator().next().isEmpty()) {
+            return;
+        }
         List<String> names = new ArrayList<>(results.keySet());
         String reference = names.getFirst();
         StringBuilder out = new StringBuilder("| measure (median of rounds) |");
@@ -141,5 +210,33 @@ public final class Bench {
             out.append('\n');
         }
         System.out.print(out);
+    }
+
+    private static void printItself(Map<String, List<Double>> itself) {
+        if (itself.isEmpty()) {
+            return;
+        }
+        StringBuilder out = new StringBuilder("\n| tether itself (median of rounds) | |\n|---|---|\n");
+        itself.forEach((metric, values) -> out.append(String.format("| %s | %.1f |%n", metric, median(values))));
+        System.out.print(out);
+    }
+
+    private static void printReaper(List<Reaping.Reap> oneByOne, List<Reaping.Reap> atOnce) {
+        StringBuilder out = new StringBuilder("\n| the reaper (tether), ms from the CLI's SIGKILL | n | notice median"
+                + " | notice max | gone median | gone max |\n|---|---|---|---|---|---|\n");
+        reaperRow(out, "sessions one after another", oneByOne);
+        reaperRow(out, "sessions killed at once", atOnce);
+        System.out.print(out);
+    }
+
+    private static void reaperRow(StringBuilder out, String what, List<Reaping.Reap> reaps) {
+        List<Double> notice = reaps.stream().map(Reaping.Reap::noticeMs).toList();
+        List<Double> gone = reaps.stream().map(Reaping.Reap::goneMs).toList();
+        out.append(String.format("| %s | %d | %.1f | %.1f | %.1f | %.1f |%n", what, reaps.size(),
+                median(notice), max(notice), median(gone), max(gone)));
+    }
+
+    private static double max(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
     }
 }

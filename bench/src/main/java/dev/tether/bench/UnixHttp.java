@@ -10,16 +10,22 @@ import java.util.Arrays;
 
 /**
  * One keep-alive HTTP/1.1 connection over a unix socket, blocking, reading each response to its end
- * (Content-Length or chunked). Small on purpose: a benchmark client must cost less than what it measures.
+ * (Content-Length or chunked), or after a response head the raw stream (an upgraded attach or exec, a
+ * followed event stream). Small on purpose: a benchmark client must cost less than what it measures.
  */
 final class UnixHttp implements AutoCloseable {
 
     private final SocketChannel channel;
-    private final ByteBuffer in = ByteBuffer.allocate(1 << 20);
+    private final ByteBuffer in;
 
     UnixHttp(Path socket) throws IOException {
+        this(socket, 1 << 20);
+    }
+
+    /** A small {@code buffer} for connections that only hold a session open, hundreds at a time. */
+    UnixHttp(Path socket, int buffer) throws IOException {
         channel = SocketChannel.open(UnixDomainSocketAddress.of(socket));
-        in.flip();
+        in = ByteBuffer.allocate(buffer).flip();
     }
 
     static byte[] get(String path) {
@@ -27,9 +33,18 @@ final class UnixHttp implements AutoCloseable {
     }
 
     static byte[] request(String method, String path, String json) {
+        return message(method + " " + path + " HTTP/1.1\r\nHost: docker\r\n", json);
+    }
+
+    /** A request that hijacks the connection, as the docker CLI sends for attach and exec start. */
+    static byte[] upgrade(String path, String json) {
+        return message("POST " + path + " HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n", json);
+    }
+
+    private static byte[] message(String start, String json) {
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
-        byte[] head = (method + " " + path + " HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        byte[] head = (start + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
         byte[] all = Arrays.copyOf(head, head.length + body.length);
         System.arraycopy(body, 0, all, head.length, body.length);
         return all;
@@ -53,6 +68,46 @@ final class UnixHttp implements AutoCloseable {
         while (out.hasRemaining()) {
             channel.write(out);
         }
+    }
+
+    /**
+     * Sends {@code request} and reads only the response head; returns its status. What follows (a raw stream
+     * after 101, a streamed body) is read with {@link #read} or {@link #nextChunk}.
+     */
+    int open(byte[] request) throws IOException {
+        write(ByteBuffer.wrap(request));
+        return Integer.parseInt(readHead().substring(9, 12));
+    }
+
+    /** Reads what the head left buffered first, then straight from the socket; -1 at EOF. */
+    int read(ByteBuffer dst) throws IOException {
+        if (!in.hasRemaining()) {
+            return channel.read(dst);
+        }
+        int k = Math.min(in.remaining(), dst.remaining());
+        dst.put(dst.position(), in, in.position(), k).position(dst.position() + k);
+        in.position(in.position() + k);
+        return k;
+    }
+
+    /** The next chunk of a chunked body as text, or null at its last chunk. */
+    String nextChunk() throws IOException {
+        long size = Long.parseLong(readLine().split(";")[0].strip(), 16);
+        if (size == 0) {
+            readLine();
+            return null;
+        }
+        keep = new StringBuilder();
+        skip(size);
+        readLine();
+        String chunk = keep.toString();
+        keep = null;
+        return chunk;
+    }
+
+    /** Half-close: the peer reads EOF (an attached stdin ends) while the other direction still flows. */
+    void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
     }
 
     Response readResponse(StringBuilder keep) throws IOException {

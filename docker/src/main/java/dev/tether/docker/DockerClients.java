@@ -28,7 +28,7 @@ public final class DockerClients {
     static DockerHttpClient httpClient(Endpoint endpoint) {
         return new ApacheDockerHttpClient.Builder()
                 .dockerHost(URI.create(endpoint.uri()))
-                .maxConnections(32)
+                .maxConnections(256) // a stop holds its connection until the container exits: 50 reaps at once must not queue
                 .connectionTimeout(Duration.ofSeconds(5))
                 .build();
     }

@@ -17,6 +17,7 @@ import dev.tether.reaper.ProcessWatcher;
 import dev.tether.reaper.Processes;
 import dev.tether.reaper.Reaper;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -66,6 +67,10 @@ final class Up implements Callable<Integer> {
             description = "How long a client may take to finish a request head it began; never applies to streams (default: ${DEFAULT-VALUE}).")
     String headTimeout;
 
+    @Option(names = "--drain", paramLabel = "DURATION", defaultValue = "10s",
+            description = "On SIGTERM, how long open sessions and requests under way may go on (default: ${DEFAULT-VALUE}).")
+    String drain;
+
     @Option(names = "--audit-log", paramLabel = "PATH",
             description = "The audit journal (default: $XDG_STATE_HOME/tether/audit.jsonl, else ~/.local/state/tether/audit.jsonl).")
     Path auditLog;
@@ -83,6 +88,7 @@ final class Up implements Callable<Integer> {
             ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("dev.tether").setLevel(Level.DEBUG);
         }
         Instant startedAt = Instant.now();
+        Duration drainFor = Durations.parse(drain);
         // Linking the pidfd calls takes a tenth of start-up: done meanwhile, so the socket answers sooner.
         var watcherReady = CompletableFuture.supplyAsync(ProcessWatcher::create,
                 runnable -> Thread.ofPlatform().daemon().name("tether-start").start(runnable));
@@ -118,10 +124,10 @@ final class Up implements Callable<Integer> {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("stopping: no new connections; closing open ones");
+            log.info("stopping: no new connections; open sessions may finish");
             // The reaper goes first: connections closed by tether's own shutdown end no session.
             reaper.close();
-            proxy.close();
+            proxy.drain(drainFor);
             control.close();
             try (watcher; client; journal) {
                 stopped.countDown();

@@ -21,6 +21,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.regex.Pattern;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -41,8 +42,13 @@ final class Witness implements ProxyEvents, ReapListener {
 
     /** A reap, with when it finished, for the status page. */
     record RecentReap(Instant at, Reaped reaped) {}
-    /** Names in attach requests are resolved to ids off the event loop. */
-    private final ExecutorService lookups = Executors.newVirtualThreadPerTaskExecutor();
+    /**
+     * Names in attach requests are resolved to ids off the event loop, two at a time: 500 sessions opening at once
+     * must not open 500 engine connections for the journal.
+     */
+    private final ExecutorService lookups = Executors.newFixedThreadPool(2,
+            Thread.ofPlatform().daemon().name("tether-journal-lookup-", 0).factory());
+    private static final Pattern FULL_ID = Pattern.compile("[0-9a-f]{64}");
 
     Witness(AuditJournal journal, Metrics metrics, EngineClient engine) {
         this.journal = journal;
@@ -95,7 +101,8 @@ final class Witness implements ProxyEvents, ReapListener {
         details.set("client", process(client.process()));
         lookups.execute(() -> {
             // The client may name a container by name or id prefix; the journal tells one story per id.
-            String id = engine.inspect(container).map(ContainerInfo::id).orElse(container);
+            String id = FULL_ID.matcher(container).matches() ? container
+                    : engine.inspect(container).map(ContainerInfo::id).orElse(container);
             journal.record(event, id, details);
         });
     }

@@ -19,6 +19,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,8 @@ public final class DockerProxy implements AutoCloseable {
     private final String instance;
     private final EventLoopGroup loops;
     private final ChannelGroup channels = new DefaultChannelGroup("tether", GlobalEventExecutor.INSTANCE);
+    /** How often a drain looks for connections that have become idle. */
+    private static final Duration DRAIN_POLL = Duration.ofMillis(50);
     private final AtomicInteger open = new AtomicInteger();
     private Channel server;
 
@@ -128,6 +131,38 @@ public final class DockerProxy implements AutoCloseable {
         return open.get();
     }
 
+    /**
+     * Stops accepting and removes the socket, closes connections that wait for no answer, and lets requests under
+     * way and attach or exec sessions finish for up to {@code grace}; then closes what is left.
+     */
+    public void drain(Duration grace) {
+        if (server == null) {
+            close();
+            return;
+        }
+        server.close().syncUninterruptibly();
+        deleteSocket();
+        long deadline = System.nanoTime() + grace.toNanos();
+        if (open.get() > 0) {
+            log.info("draining {} open connections for up to {} s", open.get(), grace.toSeconds());
+        }
+        while (open.get() > 0 && System.nanoTime() < deadline) {
+            for (Channel ch : channels) {
+                RequestRelay relay = ch.pipeline().get(RequestRelay.class);
+                if (relay != null) {
+                    ch.eventLoop().execute(relay::closeIfIdle);
+                }
+            }
+            try {
+                Thread.sleep(DRAIN_POLL);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        close();
+    }
+
     /** Stops accepting, closes every connection, removes the socket file. */
     @Override
     public void close() {
@@ -135,12 +170,16 @@ public final class DockerProxy implements AutoCloseable {
             server.close().syncUninterruptibly();
             channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
+        deleteSocket();
+        loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        log.info("stopped");
+    }
+
+    private void deleteSocket() {
         try {
             Files.deleteIfExists(config.socket());
         } catch (IOException e) {
             log.warn("could not remove {}: {}", config.socket(), e.toString());
         }
-        loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        log.info("stopped");
     }
 }

@@ -455,6 +455,13 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         link.close();
     }
 
+    /** While tether drains: a connection between requests, waiting for no answer, is closed. */
+    void closeIfIdle() {
+        if (state == State.HEAD && !in.isReadable() && link != null && link.expected.isEmpty()) {
+            link.close();
+        }
+    }
+
     Link link() {
         return link;
     }
