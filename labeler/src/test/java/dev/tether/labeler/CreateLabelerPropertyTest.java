@@ -24,6 +24,8 @@ class CreateLabelerPropertyTest {
     private static final ProcessId JAVA = new ProcessId(4242, 987654, "/usr/lib/jvm/temurin-25/bin/java");
     private static final ProcessId SHELL = new ProcessId(4000, 900000, "/usr/bin/bash");
     private static final Caller SDK_CLIENT = new Caller(JAVA, SHELL);
+    private static final Caller DOCKER_CLI = new Caller(new ProcessId(7, 8, "/usr/bin/docker"), SHELL);
+    private static final Caller UNKNOWN = new Caller(ProcessId.UNKNOWN, ProcessId.UNKNOWN);
 
     private final CreateLabeler labeler = new CreateLabeler("tether-1", "boot-abc", "pid:[4026531836]", Optional.empty());
 
@@ -33,10 +35,16 @@ class CreateLabelerPropertyTest {
         return Arbitraries.randomValue(generator::next);
     }
 
+    @Provide
+    Arbitrary<Caller> callers() {
+        return Arbitraries.of(SDK_CLIENT, DOCKER_CLI, UNKNOWN);
+    }
+
     @Property(tries = 20_000)
-    void theEngineReadsTethersLabelsOrTetherRefuses(@ForAll("bodies") CreateBodies.Body body) {
+    void theEngineReadsTethersLabelsOrTetherRefuses(@ForAll("bodies") CreateBodies.Body body,
+            @ForAll("callers") Caller caller) {
         GoCreateView.Reading input = GoCreateView.read(body.bytes());
-        CreateDecision decision = labeler.decide(body.bytes(), SDK_CLIENT);
+        CreateDecision decision = labeler.decide(body.bytes(), caller);
         Statistics.label("decision").collect(decision.getClass().getSimpleName(), input.getClass().getSimpleName());
 
         switch (decision) {
@@ -50,7 +58,7 @@ class CreateLabelerPropertyTest {
                 GoCreateView.Reading output = GoCreateView.read(forward.body());
                 if (input instanceof GoCreateView.Read read) {
                     assertThat(output).isInstanceOf(GoCreateView.Read.class);
-                    assertEngineReads(read.view(), ((GoCreateView.Read) output).view(), forward);
+                    assertEngineReads(read.view(), ((GoCreateView.Read) output).view(), forward, caller);
                 } else {
                     assertThat(output).as("tether made a body the engine refuses acceptable")
                             .isInstanceOf(GoCreateView.Refused.class);
@@ -59,12 +67,13 @@ class CreateLabelerPropertyTest {
         }
     }
 
-    private static void assertEngineReads(GoCreateView sent, GoCreateView engine, CreateDecision.Forward forward) {
-        Tie tie = expectedTie(sent);
+    private static void assertEngineReads(GoCreateView sent, GoCreateView engine, CreateDecision.Forward forward,
+            Caller caller) {
+        Tie tie = expectedTie(sent, caller);
         assertThat(forward.tie()).isEqualTo(tie);
 
         Map<String, String> expected = new LinkedHashMap<>(sent.labelsOrEmpty());
-        expected.putAll(identity(tie));
+        expected.putAll(identity(caller, tie));
         assertThat(engine.labels()).as("labels").contains(expected);
 
         GoCreateView.HostConfig before = sent.effectiveHostConfig();
@@ -93,24 +102,30 @@ class CreateLabelerPropertyTest {
                 .isEqualTo(sent.hostConfig().map(GoCreateView.HostConfig::otherMembers).orElse(List.of()));
     }
 
-    /** The client's tie label if valid (an invalid one is refused), else session for a stdio session, else owner. */
-    private static Tie expectedTie(GoCreateView sent) {
+    /**
+     * The client's tie label if valid (an invalid one is refused), else session for a stdio session, else none for
+     * a CLI or an owner tether could not identify, else owner.
+     */
+    private static Tie expectedTie(GoCreateView sent, Caller caller) {
         String requested = sent.labelsOrEmpty().get(TetherLabels.TIE);
         if (requested != null) {
             return Tie.fromLabel(requested).orElseThrow(
                     () -> new AssertionError("forwarded an invalid tie label '" + requested + "'"));
         }
-        return sent.attachStdin() && sent.openStdin() ? Tie.SESSION : Tie.OWNER;
+        if (sent.attachStdin() && sent.openStdin()) {
+            return Tie.SESSION;
+        }
+        return caller == SDK_CLIENT ? Tie.OWNER : Tie.NONE;
     }
 
-    private static Map<String, String> identity(Tie tie) {
+    private static Map<String, String> identity(Caller caller, Tie tie) {
         return Map.of(
-                TetherLabels.OWNER_PID, "4242",
-                TetherLabels.OWNER_START, "987654",
-                TetherLabels.OWNER_EXE, JAVA.exe(),
-                TetherLabels.HOST_PID, "4000",
-                TetherLabels.HOST_START, "900000",
-                TetherLabels.HOST_EXE, SHELL.exe(),
+                TetherLabels.OWNER_PID, Long.toString(caller.owner().pid()),
+                TetherLabels.OWNER_START, Long.toString(caller.owner().startTicks()),
+                TetherLabels.OWNER_EXE, caller.owner().exe(),
+                TetherLabels.HOST_PID, Long.toString(caller.host().pid()),
+                TetherLabels.HOST_START, Long.toString(caller.host().startTicks()),
+                TetherLabels.HOST_EXE, caller.host().exe(),
                 TetherLabels.TIE, tie.label(),
                 TetherLabels.INSTANCE, "tether-1",
                 TetherLabels.BOOT, "boot-abc",

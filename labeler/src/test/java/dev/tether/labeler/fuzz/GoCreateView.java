@@ -2,6 +2,7 @@ package dev.tether.labeler.fuzz;
 
 import dev.tether.labeler.fuzz.GoJson.Member;
 import dev.tether.labeler.fuzz.GoJson.Value;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -32,10 +33,7 @@ public record GoCreateView(
     public record Raw(String key, String value) {}
 
     /** The HostConfig fields tether decides on, and the other members of every occurrence since the last null. */
-    public record HostConfig(boolean autoRemove, String restartPolicy, List<Raw> otherMembers) {
-
-        static final HostConfig EMPTY = new HostConfig(false, "", List.of());
-    }
+    public record HostConfig(boolean autoRemove, String restartPolicy, List<Raw> otherMembers) {}
 
     /** What the engine does with a body. */
     public sealed interface Reading {}
@@ -151,7 +149,7 @@ public record GoCreateView(
         }
 
         private Raw raw(Member m) {
-            return new Raw(m.key(), new String(GoJson.bytes(body, m.value()), java.nio.charset.StandardCharsets.ISO_8859_1));
+            return new Raw(m.key(), new String(GoJson.bytes(body, m.value()), StandardCharsets.ISO_8859_1));
         }
 
         private final class HostConfigDecoder {
