@@ -42,7 +42,7 @@ public record CreateBodies(List<String> essentials) {
     private static final String[] LABEL_KEYS = {"a", "A", "com.example.team", "", "é", "dev.tether.owner.pid",
             "dev.tether.owner.start", "dev.tether.owner.exe", "dev.tether.host.pid", "dev.tether.instance",
             "dev.tether.boot", "dev.tether.pidns", "dev.tether.note", "DEV.TETHER.OWNER.PID", "dev.tether.owner.pid ",
-            "\uD83D\uDE00"};
+            "\uD83D\uDE00", "q\"k", "back\\slash", "tab\there", "nul\u0000", "line\u2028sep"};
     private static final String[] TIES = {"session", "owner", "host", "none"};
     private static final String[] RESTART_NAMES = {"", "no", "always", "unless-stopped", "on-failure"};
 
