@@ -3,9 +3,10 @@ package dev.tether.labeler;
 import java.util.Optional;
 
 /**
- * Which struct field Go's encoding/json decodes an object key into. Go matches keys case-insensitively; releases
- * since 1.21 fold non-ASCII letters too, so four of them stand for ASCII ones there and not on older engines:
- * U+017F (long s) for s, U+212A (Kelvin sign) for k, U+0130 and U+0131 (dotted and dotless I) for i.
+ * Which struct field Go's encoding/json decodes an object key into. Go matches keys case-insensitively, and four
+ * non-ASCII letters stand for ASCII ones, though not in every release: U+017F (long s) for s and U+212A (Kelvin
+ * sign) for k in field names with an s or k (engine 20.10, Go 1.19, reads "Labelſ" as Labels), U+0130 and U+0131
+ * (dotted and dotless I) for i only since Go 1.21. tether refuses all four rather than track which engine does what.
  */
 final class GoKeys {
 

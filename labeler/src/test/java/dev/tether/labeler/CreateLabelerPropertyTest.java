@@ -1,0 +1,134 @@
+package dev.tether.labeler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.labeler.fuzz.CreateBodies;
+import dev.tether.labeler.fuzz.GoCreateView;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.statistics.Statistics;
+
+/**
+ * Whatever a client sends, the engine reads tether's labels and the AutoRemove tether decided, or tether refuses:
+ * tether's output is read back by an independent decoder written from Go's rules ({@link GoCreateView}).
+ */
+class CreateLabelerPropertyTest {
+
+    private static final ProcessId JAVA = new ProcessId(4242, 987654, "/usr/lib/jvm/temurin-25/bin/java");
+    private static final ProcessId SHELL = new ProcessId(4000, 900000, "/usr/bin/bash");
+    private static final Caller SDK_CLIENT = new Caller(JAVA, SHELL);
+    private static final Caller DOCKER_CLI = new Caller(new ProcessId(7, 8, "/usr/bin/docker"), SHELL);
+    private static final Caller UNKNOWN = new Caller(ProcessId.UNKNOWN, ProcessId.UNKNOWN);
+
+    private final CreateLabeler labeler = new CreateLabeler("tether-1", "boot-abc", "pid:[4026531836]", Optional.empty());
+
+    @Provide
+    Arbitrary<CreateBodies.Body> bodies() {
+        CreateBodies generator = new CreateBodies(List.of());
+        return Arbitraries.randomValue(generator::next);
+    }
+
+    @Provide
+    Arbitrary<Caller> callers() {
+        return Arbitraries.of(SDK_CLIENT, DOCKER_CLI, UNKNOWN);
+    }
+
+    @Property(tries = 20_000)
+    void theEngineReadsTethersLabelsOrTetherRefuses(@ForAll("bodies") CreateBodies.Body body,
+            @ForAll("callers") Caller caller) {
+        GoCreateView.Reading input = GoCreateView.read(body.bytes());
+        CreateDecision decision = labeler.decide(body.bytes(), caller);
+        Statistics.label("decision").collect(decision.getClass().getSimpleName(), input.getClass().getSimpleName());
+
+        switch (decision) {
+            case CreateDecision.Refuse refuse -> {
+                assertThat(body.clean()).as("a body with nothing tether must refuse was refused: %s", refuse.reason())
+                        .isFalse();
+                assertThat(refuse.reason()).isNotBlank();
+            }
+            case CreateDecision.Forward forward -> {
+                assertThat(input).as("an ambiguous key was forwarded").isNotInstanceOf(GoCreateView.Ambiguous.class);
+                GoCreateView.Reading output = GoCreateView.read(forward.body());
+                if (input instanceof GoCreateView.Read read) {
+                    assertThat(output).isInstanceOf(GoCreateView.Read.class);
+                    assertEngineReads(read.view(), ((GoCreateView.Read) output).view(), forward, caller);
+                } else {
+                    assertThat(output).as("tether made a body the engine refuses acceptable")
+                            .isInstanceOf(GoCreateView.Refused.class);
+                }
+            }
+        }
+    }
+
+    private static void assertEngineReads(GoCreateView sent, GoCreateView engine, CreateDecision.Forward forward,
+            Caller caller) {
+        Tie tie = expectedTie(sent, caller);
+        assertThat(forward.tie()).isEqualTo(tie);
+
+        Map<String, String> expected = new LinkedHashMap<>(sent.labelsOrEmpty());
+        expected.putAll(identity(caller, tie));
+        assertThat(engine.labels()).as("labels").contains(expected);
+
+        GoCreateView.HostConfig before = sent.effectiveHostConfig();
+        GoCreateView.HostConfig after = engine.effectiveHostConfig();
+        boolean tetherSetsAutoRemove = tie == Tie.SESSION
+                && sent.hostConfig().map(h -> h.restartPolicy().isEmpty() || h.restartPolicy().equals("no"))
+                        .orElse(true);
+        if (tetherSetsAutoRemove) {
+            assertThat(engine.hostConfig()).as("HostConfig").isPresent();
+            assertThat(after.autoRemove()).as("AutoRemove").isTrue();
+            assertThat(after.restartPolicy()).isIn("", "no");
+        } else {
+            assertThat(engine.hostConfig().isPresent()).as("HostConfig present").isEqualTo(sent.hostConfig().isPresent());
+            assertThat(after.autoRemove()).as("AutoRemove as the client set it").isEqualTo(before.autoRemove());
+            assertThat(after.restartPolicy()).isEqualTo(before.restartPolicy());
+        }
+        assertThat(forward.autoRemoveSet()).as("autoRemoveSet")
+                .isEqualTo(tetherSetsAutoRemove && !sent.hostConfig().map(h -> h.autoRemove()).orElse(false));
+
+        // Everything else reaches the engine byte for byte, in order.
+        assertThat(engine.attachStdin()).isEqualTo(sent.attachStdin());
+        assertThat(engine.openStdin()).isEqualTo(sent.openStdin());
+        assertThat(engine.otherRootMembers()).as("other root members").isEqualTo(sent.otherRootMembers());
+        assertThat(engine.hostConfig().map(GoCreateView.HostConfig::otherMembers).orElse(List.of()))
+                .as("other HostConfig members")
+                .isEqualTo(sent.hostConfig().map(GoCreateView.HostConfig::otherMembers).orElse(List.of()));
+    }
+
+    /**
+     * The client's tie label if valid (an invalid one is refused), else session for a stdio session, else none for
+     * a CLI or an owner tether could not identify, else owner.
+     */
+    private static Tie expectedTie(GoCreateView sent, Caller caller) {
+        String requested = sent.labelsOrEmpty().get(TetherLabels.TIE);
+        if (requested != null) {
+            return Tie.fromLabel(requested).orElseThrow(
+                    () -> new AssertionError("forwarded an invalid tie label '" + requested + "'"));
+        }
+        if (sent.attachStdin() && sent.openStdin()) {
+            return Tie.SESSION;
+        }
+        return caller == SDK_CLIENT ? Tie.OWNER : Tie.NONE;
+    }
+
+    private static Map<String, String> identity(Caller caller, Tie tie) {
+        return Map.of(
+                TetherLabels.OWNER_PID, Long.toString(caller.owner().pid()),
+                TetherLabels.OWNER_START, Long.toString(caller.owner().startTicks()),
+                TetherLabels.OWNER_EXE, caller.owner().exe(),
+                TetherLabels.HOST_PID, Long.toString(caller.host().pid()),
+                TetherLabels.HOST_START, Long.toString(caller.host().startTicks()),
+                TetherLabels.HOST_EXE, caller.host().exe(),
+                TetherLabels.TIE, tie.label(),
+                TetherLabels.INSTANCE, "tether-1",
+                TetherLabels.BOOT, "boot-abc",
+                TetherLabels.PID_NAMESPACE, "pid:[4026531836]");
+    }
+}
