@@ -44,7 +44,7 @@ public final class Reaper implements AutoCloseable {
     private final Set<String> reaping = ConcurrentHashMap.newKeySet();
     /** A catch-up sweep is scheduled: a judgement or a reap failed because the engine did not answer. */
     private final AtomicBoolean catchUpScheduled = new AtomicBoolean();
-    private ScheduledExecutorService sweeps;
+    private volatile ScheduledExecutorService sweeps;
     private Closeable events;
     private volatile boolean closed;
 
@@ -149,16 +149,21 @@ public final class Reaper implements AutoCloseable {
         try {
             engine.inspect(id).flatMap(TiedContainer::of).ifPresent(c -> act(c, judge.judge(c), noticed));
         } catch (RuntimeException e) {
-            log.warn("could not judge container {}: {}; judging every container again once the engine answers",
-                    id, e.toString());
-            catchUpSoon();
+            if (EngineClient.unreachable(e)) {
+                log.warn("could not judge container {}: {}; judging every container again once the engine answers",
+                        id, e.toString());
+                catchUpSoon();
+            } else {
+                log.warn("could not judge container {}: {}", id, e.toString());
+            }
         }
     }
 
     /**
-     * A death noticed while the engine is down (restarting, say) must not wait for the next periodic sweep, nor be
-     * forgotten: the watch that saw it has fired and is gone. A sweep runs every {@link #CATCH_UP} until one gets
-     * through; it judges everything from fresh labels, so it reaps exactly what is due by then.
+     * A death noticed while the engine is unreachable (restarting, say) must not wait for the next periodic sweep,
+     * nor be forgotten: the watch that saw it has fired and is gone. A sweep runs every {@link #CATCH_UP} until one
+     * gets through; it judges everything from fresh labels, so it reaps exactly what is due by then. An engine that
+     * answers with an error is left to the periodic sweep, so a refusal is not retried every second.
      */
     private void catchUpSoon() {
         if (closed || sweeps == null || !catchUpScheduled.compareAndSet(false, true)) {
@@ -170,7 +175,11 @@ public final class Reaper implements AutoCloseable {
                 try {
                     sweep();
                 } catch (RuntimeException e) {
-                    catchUpSoon();
+                    if (EngineClient.unreachable(e)) {
+                        catchUpSoon(); // still down
+                    } else {
+                        log.warn("sweep failed: {}", e.toString());
+                    }
                 }
             }, CATCH_UP.toMillis(), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -231,7 +240,9 @@ public final class Reaper implements AutoCloseable {
             listener.reaped(reaped);
         } catch (RuntimeException e) {
             log.warn("could not reap {}: {}", seen.info().shortId(), e.toString());
-            catchUpSoon();
+            if (EngineClient.unreachable(e)) {
+                catchUpSoon(); // the engine went away meanwhile: try again as soon as it is back
+            }
         } finally {
             reaping.remove(id);
             watched.remove(id);
