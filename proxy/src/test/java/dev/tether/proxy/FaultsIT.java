@@ -340,29 +340,34 @@ class FaultsIT {
         assertThat(reaps).singleElement().satisfies(r -> assertThat(r.path("reason").asText()).isEqualTo("owner-exit"));
     }
 
-    // ---------------------------------------------------------------- (4) a journal on a full disk
+    // ---------------------------------------------------------------- (4) a journal that cannot be written
 
     /**
-     * The journal's disk is full from the start: tether relays, labels and reaps all the same, warns once, counts
-     * what it drops, and writes again once there is room.
+     * The journal's file system is full, or read-only, from the start: tether relays, labels and reaps all the same,
+     * warns once, counts what it drops, and writes again once it can.
      */
-    @Test
-    void withTheJournalsDiskFullTetherRelaysAndReapsAndResumesJournalingWhenThereIsRoom() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"full", "read-only"})
+    void withAnUnwritableJournalTetherRelaysAndReapsAndResumesJournalingWhenItCan(String fault) throws Exception {
         AuditItDockerd engine = privateEngine(List.of());
-        Path mount = Files.createDirectory(dir.resolve("full"));
-        Cli.Result mounted = run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount.toString());
+        Path mount = Files.createDirectory(dir.resolve("journal-fs"));
+        boolean full = fault.equals("full");
+        Cli.Result mounted = run("mount", "-t", "tmpfs", "-o", (full ? "" : "ro,") + "size=64k", "tmpfs",
+                mount.toString());
         assertThat(mounted.exitCode()).as("mounting a 64 KiB tmpfs (the suite runs as root, as CI does): %s",
                 mounted).isZero();
         toClose.add(() -> run("umount", "-l", mount.toString()));
         Path filler = mount.resolve("filler");
-        try (var out = Files.newOutputStream(filler)) {
-            byte[] page = new byte[4096];
-            for (int i = 0; i < 64; i++) {
-                out.write(page);
-                out.flush();
+        if (full) {
+            try (var out = Files.newOutputStream(filler)) {
+                byte[] page = new byte[4096];
+                for (int i = 0; i < 64; i++) {
+                    out.write(page);
+                    out.flush();
+                }
+            } catch (IOException noRoom) {
+                // what was wanted: no room left
             }
-        } catch (IOException full) {
-            // what was wanted: no room left
         }
         Path journal = mount.resolve("audit.jsonl");
         ReapKit.Tether tether = up(engine, journal);
@@ -373,7 +378,7 @@ class FaultsIT {
         assertThat(hello.exitCode()).as(hello.toString()).isZero();
         assertThat(hello.out()).isEqualTo("relayed\n");
 
-        String name = Engine.name("fault-full-disk");
+        String name = Engine.name("fault-journal-" + fault);
         Cli.Running session = track(docker.start("run", "-i", "--rm", "--name", name, "--label", Engine.labelArg(),
                 "--network", "none", Engine.TEST_IMAGE, "sh", "-c", ReapKit.STUBBORN_SERVER));
         session.awaitStdout("ready", Duration.ofSeconds(60));
@@ -382,7 +387,7 @@ class FaultsIT {
         long death = System.nanoTime();
         ReapKit.sigkill(session.process().toHandle());
         awaitGoneOn(engine, id, Duration.ofSeconds(30), "the session container, its CLI killed");
-        System.out.printf("[faults] journal disk full: CLI SIGKILL → container gone in %d ms%n",
+        System.out.printf("[faults] journal %s: CLI SIGKILL → container gone in %d ms%n", fault,
                 (System.nanoTime() - death) / 1_000_000);
         tether.awaitReaped(name);
 
@@ -391,12 +396,17 @@ class FaultsIT {
                 .matcher(metrics);
         assertThat(dropped.find()).as(metrics).isTrue();
         long droppedCount = Long.parseLong(dropped.group(1));
-        System.out.printf("[faults] journal disk full: %d records dropped%n", droppedCount);
+        System.out.printf("[faults] journal %s: %d records dropped%n", fault, droppedCount);
         assertThat(droppedCount).as("create, attach, start, … reap: all dropped").isGreaterThanOrEqualTo(6);
         assertThat(tether.log().lines().filter(l -> l.contains("is not writable"))).as("one warning").hasSize(1);
-        assertThat(tether.log()).contains("No space left on device");
+        assertThat(tether.log()).contains(full ? "No space left on device" : "Read-only file system");
 
-        Files.delete(filler);
+        if (full) {
+            Files.delete(filler);
+        } else {
+            Cli.Result writable = run("mount", "-o", "remount,rw", mount.toString());
+            assertThat(writable.exitCode()).as(writable.toString()).isZero();
+        }
         String later = Engine.name("fault-room-again");
         Cli.Result created = docker.run("create", "--name", later, "--label", Engine.labelArg(), "--network", "none",
                 Engine.TEST_IMAGE, "true");
