@@ -107,7 +107,7 @@ public final class EngineClient implements AutoCloseable {
             }
             return Optional.of(toInfo(body));
         } catch (IOException e) {
-            throw new EngineException("inspect " + idOrName + " at " + endpoint.uri() + ": " + e.getMessage());
+            throw new EngineException("inspect " + idOrName + " at " + endpoint.uri() + ": " + e.getMessage(), e);
         }
     }
 
@@ -116,6 +116,20 @@ public final class EngineClient implements AutoCloseable {
         EngineException(String message) {
             super(message);
         }
+
+        EngineException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Whether {@code failure} means the engine could not be reached at all (down, restarting), not that it said no. */
+    public static boolean unreachable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** How a stop ended. */

@@ -89,12 +89,11 @@ final class Witness implements ProxyEvents, ReapListener {
     }
 
     @Override
-    public void sessionClosed(String container, Peer client, boolean clientLeft) {
-        if (clientLeft && reaper != null) {
+    public void sessionClosed(String container, Peer client, SessionEnd end) {
+        if (end == SessionEnd.CLIENT && reaper != null) {
             reaper.sessionEnded(container, client.process());
         }
-        recordSession("detach", container, client,
-                JSON.objectNode().put("by", clientLeft ? "client" : "engine"));
+        recordSession("detach", container, client, JSON.objectNode().put("by", end.label()));
     }
 
     private void recordSession(String event, String container, Peer client, ObjectNode details) {

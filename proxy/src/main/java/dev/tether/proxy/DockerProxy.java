@@ -168,6 +168,7 @@ public final class DockerProxy implements AutoCloseable {
     public void close() {
         if (server != null) {
             server.close().syncUninterruptibly();
+            sessions.closingAll();
             channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         deleteSocket();

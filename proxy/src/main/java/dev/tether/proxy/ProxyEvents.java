@@ -22,11 +22,23 @@ public interface ProxyEvents {
     /** The client closed its side of a session's stdin (EOF), keeping the stream open for output. */
     default void stdinClosed(String container, Peer client) { }
 
-    /**
-     * A session's connection closed. {@code clientLeft}: the client went away while the engine still streamed,
-     * which ends the session (an exiting container closes the engine side first, and that ends no session).
-     */
-    default void sessionClosed(String container, Peer client, boolean clientLeft) { }
+    /** Which side ended a session's connection. */
+    enum SessionEnd {
+        /** The client went away while the engine still streamed: the session ended. */
+        CLIENT,
+        /** The engine closed first: the container exited, or the engine went away; that ends no session. */
+        ENGINE,
+        /** tether closed it, at the end of its own shutdown's drain: that ends no session either. */
+        TETHER;
+
+        /** The word in the journal's {@code detach} record. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** A session's connection closed; {@code end} says who ended it. */
+    default void sessionClosed(String container, Peer client, SessionEnd end) { }
 
     default void connectionOpened() { }
 

@@ -12,6 +12,8 @@ final class Sessions {
 
     private final Map<Object, Session> live = new ConcurrentHashMap<>();
     private final ProxyEvents listener;
+    /** Set once tether closes every connection itself, at the end of a drain or at close. */
+    private volatile boolean closingAll;
 
     Sessions(ProxyEvents listener) {
         this.listener = listener;
@@ -32,11 +34,18 @@ final class Sessions {
         }
     }
 
+    /** From here on, a session that closes was closed by tether, whichever side's close is seen first. */
+    void closingAll() {
+        closingAll = true;
+    }
+
     /** @param clientLeft true when the client went away while the engine still streamed: the session ended */
     void closed(Object handle, boolean clientLeft) {
         Session session = live.remove(handle);
         if (session != null) {
-            listener.sessionClosed(session.container(), session.client(), clientLeft);
+            ProxyEvents.SessionEnd end = closingAll ? ProxyEvents.SessionEnd.TETHER
+                    : clientLeft ? ProxyEvents.SessionEnd.CLIENT : ProxyEvents.SessionEnd.ENGINE;
+            listener.sessionClosed(session.container(), session.client(), end);
         }
     }
 

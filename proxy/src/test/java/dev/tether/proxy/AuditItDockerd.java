@@ -47,17 +47,19 @@ final class AuditItDockerd implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile ProcessHandle process;
 
-    private AuditItDockerd(Path dir) {
+    private AuditItDockerd(Path dir, List<String> extraArgs) {
         this.dir = dir;
         this.socket = dir.resolve("docker.sock");
         this.pidFile = dir.resolve("docker.pid");
         this.log = dir.resolve("dockerd.log");
-        this.command = List.of("setsid", "-f", "unshare", "--net", "--", dockerd(),
+        List<String> cmd = new ArrayList<>(List.of("setsid", "-f", "unshare", "--net", "--", dockerd(),
                 "--data-root", dir.resolve("data").toString(),
                 "--exec-root", dir.resolve("exec").toString(),
                 "--pidfile", pidFile.toString(),
                 "-H", uri(),
-                "--bridge=none", "--iptables=false", "--ip-masq=false");
+                "--bridge=none", "--iptables=false", "--ip-masq=false"));
+        cmd.addAll(extraArgs);
+        this.command = List.copyOf(cmd);
         this.shutdownHook = new Thread(this::closeQuietly, "audit-it-private-dockerd");
     }
 
@@ -66,7 +68,15 @@ final class AuditItDockerd implements AutoCloseable {
      * stopped and the directory deleted again; a shutdown hook does the same if the JVM ends before {@link #close()}.
      */
     static AuditItDockerd start(Duration timeout) {
-        AuditItDockerd d = new AuditItDockerd(shortTempDir());
+        return start(timeout, List.of());
+    }
+
+    /**
+     * As {@link #start(Duration)}, with more dockerd options (such as {@code --live-restore}), given again at every
+     * {@link #launch()}.
+     */
+    static AuditItDockerd start(Duration timeout, List<String> extraArgs) {
+        AuditItDockerd d = new AuditItDockerd(shortTempDir(), extraArgs);
         Runtime.getRuntime().addShutdownHook(d.shutdownHook);
         try {
             d.launch();

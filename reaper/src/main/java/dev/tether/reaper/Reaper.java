@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class Reaper implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Reaper.class);
+    /** How soon a sweep follows a judgement or reap the engine did not answer, and again while it does not. */
+    private static final Duration CATCH_UP = Duration.ofSeconds(1);
 
     private final EngineClient engine;
     private final ProcessWatcher watcher;
@@ -39,7 +42,9 @@ public final class Reaper implements AutoCloseable {
     private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
     private final Set<String> watched = ConcurrentHashMap.newKeySet();
     private final Set<String> reaping = ConcurrentHashMap.newKeySet();
-    private ScheduledExecutorService sweeps;
+    /** A catch-up sweep is scheduled: a judgement or a reap failed because the engine did not answer. */
+    private final AtomicBoolean catchUpScheduled = new AtomicBoolean();
+    private volatile ScheduledExecutorService sweeps;
     private Closeable events;
     private volatile boolean closed;
 
@@ -144,7 +149,41 @@ public final class Reaper implements AutoCloseable {
         try {
             engine.inspect(id).flatMap(TiedContainer::of).ifPresent(c -> act(c, judge.judge(c), noticed));
         } catch (RuntimeException e) {
-            log.warn("could not judge container {}: {}", id, e.toString());
+            if (EngineClient.unreachable(e)) {
+                log.warn("could not judge container {}: {}; judging every container again once the engine answers",
+                        id, e.toString());
+                catchUpSoon();
+            } else {
+                log.warn("could not judge container {}: {}", id, e.toString());
+            }
+        }
+    }
+
+    /**
+     * A death noticed while the engine is unreachable (restarting, say) must not wait for the next periodic sweep,
+     * nor be forgotten: the watch that saw it has fired and is gone. A sweep runs every {@link #CATCH_UP} until one
+     * gets through; it judges everything from fresh labels, so it reaps exactly what is due by then. An engine that
+     * answers with an error is left to the periodic sweep, so a refusal is not retried every second.
+     */
+    private void catchUpSoon() {
+        if (closed || sweeps == null || !catchUpScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            sweeps.schedule(() -> {
+                catchUpScheduled.set(false);
+                try {
+                    sweep();
+                } catch (RuntimeException e) {
+                    if (EngineClient.unreachable(e)) {
+                        catchUpSoon(); // still down
+                    } else {
+                        log.warn("sweep failed: {}", e.toString());
+                    }
+                }
+            }, CATCH_UP.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            catchUpScheduled.set(false); // shutting down
         }
     }
 
@@ -201,6 +240,9 @@ public final class Reaper implements AutoCloseable {
             listener.reaped(reaped);
         } catch (RuntimeException e) {
             log.warn("could not reap {}: {}", seen.info().shortId(), e.toString());
+            if (EngineClient.unreachable(e)) {
+                catchUpSoon(); // the engine went away meanwhile: try again as soon as it is back
+            }
         } finally {
             reaping.remove(id);
             watched.remove(id);
