@@ -43,11 +43,12 @@ final class Witness implements ProxyEvents, ReapListener {
     /** A reap, with when it finished, for the status page. */
     record RecentReap(Instant at, Reaped reaped) {}
     /**
-     * Names in attach requests are resolved to ids off the event loop, two at a time: 500 sessions opening at once
-     * must not open 500 engine connections for the journal.
+     * Names in attach requests are resolved to ids off the event loop, by one thread: 500 sessions opening at once
+     * must not open 500 engine connections for the journal, and one session's attach, stdin-closed and detach must
+     * reach the journal in the order they happened.
      */
-    private final ExecutorService lookups = Executors.newFixedThreadPool(2,
-            Thread.ofPlatform().daemon().name("tether-journal-lookup-", 0).factory());
+    private final ExecutorService lookups = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("tether-journal-lookup").factory());
     private static final Pattern FULL_ID = Pattern.compile("[0-9a-f]{64}");
 
     Witness(AuditJournal journal, Metrics metrics, EngineClient engine) {
