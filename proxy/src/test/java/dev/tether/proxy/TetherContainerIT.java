@@ -77,6 +77,34 @@ class TetherContainerIT {
         JsonNode image = Engine.inspect(tether).get("Config");
         assertThat(image.path("User").asText()).as("runs as its own user").isEqualTo("10001");
 
+        reapsASession(sockets, tether, "docker run");
+    }
+
+    /** The compose example as it is, but for the image, socket directory and project name, with docker-compose. */
+    @Test
+    void theComposeExampleRunsItToo() throws Exception {
+        Path sockets = socketDir("compose");
+        String project = "tether-it-" + Engine.RUN_ID + "-compose";
+        Path compose = Engine.root().resolve("container/compose.yaml");
+        try {
+            Cli.Result up = compose(project, compose, sockets, "up", "-d", "--no-build");
+            assertThat(up.exitCode()).as(up.describe()).isZero();
+            String tether = project + "_tether_1";
+            Engine.awaitContainer(tether, c -> c.at("/State/Health/Status").asText().equals("healthy"),
+                    "healthy", HEALTHY_WITHIN);
+            JsonNode hostConfig = Engine.inspect(tether).get("HostConfig");
+            assertThat(hostConfig.path("PidMode").asText()).isEqualTo("host");
+            assertThat(hostConfig.path("ReadonlyRootfs").asBoolean()).isTrue();
+
+            reapsASession(sockets, tether, "compose");
+        } finally {
+            Cli.Result down = compose(project, compose, sockets, "down", "-v", "-t", "20");
+            assertThat(down.exitCode()).as(down.describe()).isZero();
+        }
+    }
+
+    /** A host docker CLI's stdio session through the containerised tether: tied to the CLI's host pid, reaped at its death. */
+    private void reapsASession(Path sockets, String tether, String how) {
         String name = Engine.name("ctr-session");
         Cli.Running cli = new Cli(Cli.NEW, sockets.resolve("docker.sock")).start("run", "-i", "--rm", "--name", name,
                 "--label", Engine.labelArg(), "--network", "none", Engine.TEST_IMAGE, "sh", "-c", SERVER);
@@ -92,8 +120,25 @@ class TetherContainerIT {
         long death = System.nanoTime();
         ReapKit.sigkill(cli.process().toHandle());
 
-        ReapKit.awaitGoneWithin(name, death, ReapKit.GRACE.plus(ReapKit.SLACK), "docker CLI SIGKILL, tether in a container");
+        ReapKit.awaitGoneWithin(name, death, ReapKit.GRACE.plus(ReapKit.SLACK),
+                "docker CLI SIGKILL, tether in a container (" + how + ")");
         awaitLog(tether, "reaped " + id.substring(0, 12));
+    }
+
+    private static Cli.Result compose(String project, Path file, Path sockets, String... args) {
+        List<String> command = new ArrayList<>(List.of("/usr/bin/docker-compose", "-p", project, "-f", file.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_") || k.startsWith("TETHER_") || k.startsWith("COMPOSE_"));
+        pb.environment().put("DOCKER_HOST", Engine.endpoint().uri());
+        pb.environment().put("TETHER_IMAGE", IMAGE);
+        pb.environment().put("TETHER_SOCKET_DIR", sockets.toString());
+        pb.environment().put("DOCKER_GID", Long.toString(socketGroup()));
+        try (Cli.Running running = new Cli.Running(String.join(" ", command), pb.start())) {
+            return running.await(Duration.ofSeconds(120));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
