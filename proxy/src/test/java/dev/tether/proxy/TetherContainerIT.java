@@ -95,6 +95,7 @@ class TetherContainerIT {
             JsonNode hostConfig = Engine.inspect(tether).get("HostConfig");
             assertThat(hostConfig.path("PidMode").asText()).isEqualTo("host");
             assertThat(hostConfig.path("ReadonlyRootfs").asBoolean()).isTrue();
+            assertThat(Engine.inspect(tether).at("/Config/User").asText()).isEqualTo("10001:10001");
 
             reapsASession(sockets, tether, "compose");
         } finally {
