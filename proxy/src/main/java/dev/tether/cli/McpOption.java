@@ -18,7 +18,7 @@ final class McpOption {
     private static final long MIN_MEMORY = 6L << 20;
 
     @Option(names = "--mcp-defaults",
-            description = "Give stdio sessions (docker run -i) Init, no-new-privileges, and the caps below, unless they set their own.")
+            description = "Give stdio sessions (docker run -i) Init, no-new-privileges, and the caps of --mcp-memory and --mcp-cpus, unless they set their own.")
     boolean enabled;
 
     @Option(names = "--mcp-memory", paramLabel = "SIZE",

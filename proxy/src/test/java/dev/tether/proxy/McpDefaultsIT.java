@@ -139,6 +139,21 @@ class McpDefaultsIT {
         Engine.remove(name);
     }
 
+    @Test
+    void tetherStatusSaysWhatSessionsGet() throws Exception {
+        assertThat(status(hardened)).contains("  sessions  get Init, no-new-privileges, Memory 2147483648,"
+                + " NanoCpus 1000000000 unless they set their own (--mcp-defaults)");
+        assertThat(status(plain)).contains("tether is running").doesNotContain("sessions  get");
+    }
+
+    private static String status(ReapKit.Tether tether) throws Exception {
+        Launched status = new Launched(new ProcessBuilder(ReapKit.tetherCommand("status", "--socket",
+                tether.socket.toString())).start(), false);
+        String out = String.join("\n", status.finish());
+        assertThat(status.exitCode()).as(out + status.stderr()).isZero();
+        return out;
+    }
+
     /**
      * The measurement: a server as PID 1 with no SIGTERM handler, its {@code docker run -i} CLI SIGKILLed. The
      * reaper stops it with the default grace of 3 s; the engine's own events say when it sent SIGTERM, whether it
