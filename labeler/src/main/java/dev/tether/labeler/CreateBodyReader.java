@@ -18,13 +18,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Reads a create body the way the engine does: Go's encoding/json into moby's CreateRequest, whose embedded Config
  * puts Labels, AttachStdin and OpenStdin at the root next to the HostConfig pointer. A key is decoded into the field
  * it folds to, every time it occurs: objects into a pointer or map merge, a null empties them, a null into a plain
  * struct or scalar changes nothing, and otherwise the last value wins. Anything tether cannot read exactly that way
- * is refused, never forwarded as sent.
+ * is refused, never forwarded as sent. The fields --mcp-defaults rewrites are read only when it is on, so without it
+ * they reach the engine exactly as sent.
  */
 final class CreateBodyReader {
 
@@ -35,6 +37,14 @@ final class CreateBodyReader {
     private static final String AUTO_REMOVE = "AutoRemove";
     private static final String RESTART_POLICY = "RestartPolicy";
     private static final String NAME = "Name";
+    private static final String INIT = "Init";
+    private static final String SECURITY_OPT = "SecurityOpt";
+    private static final String MEMORY = "Memory";
+    private static final String NANO_CPUS = "NanoCpus";
+    private static final String MEMORY_SWAP = "MemorySwap";
+    private static final String MEMORY_RESERVATION = "MemoryReservation";
+    private static final String CPU_QUOTA = "CpuQuota";
+    private static final String CPU_PERIOD = "CpuPeriod";
 
     private final JsonParser parser;
     private final byte[] body;
@@ -45,17 +55,31 @@ final class CreateBodyReader {
     private List<Span> hostConfigMembers;
     private Boolean autoRemove;
     private String restartPolicy = "";
+    private final boolean readsConfinement;
+    /** Null while the engine's pointer, slice or int64 is nil, nil or untouched. */
+    private Boolean init;
+    private List<String> securityOpt;
+    private Long memory;
+    private Long nanoCpus;
+    private long memorySwap;
+    private long memoryReservation;
+    private long cpuQuota;
+    private long cpuPeriod;
 
-    private CreateBodyReader(JsonParser parser, byte[] body) {
+    private CreateBodyReader(JsonParser parser, byte[] body, boolean readsConfinement) {
         this.parser = parser;
         this.body = body;
+        this.readsConfinement = readsConfinement;
     }
 
-    /** @throws Refusal if the engine would refuse the body or could read it differently from tether */
-    static CreateBody read(JsonFactory json, byte[] body) {
+    /**
+     * @param readsConfinement read the HostConfig fields --mcp-defaults rewrites ({@link CreateBody.Confinement})
+     * @throws Refusal if the engine would refuse the body or could read it differently from tether
+     */
+    static CreateBody read(JsonFactory json, byte[] body, boolean readsConfinement) {
         requireUtf8Json(body);
         try (JsonParser parser = json.createParser(body)) {
-            return new CreateBodyReader(parser, body).readRoot();
+            return new CreateBodyReader(parser, body, readsConfinement).readRoot();
         } catch (StreamConstraintsException e) {
             throw new Refusal("the create body exceeds a JSON parser limit (" + e.getOriginalMessage()
                     + "); send a smaller, flatter JSON object");
@@ -100,9 +124,16 @@ final class CreateBodyReader {
         requireNothingAfter(ObjectMembers.tokenStart(parser, body, '}') + 1);
         Optional<CreateBody.HostConfig> hostConfig = Optional.ofNullable(hostConfigMembers)
                 .map(kept -> new CreateBody.HostConfig(List.copyOf(kept), Optional.ofNullable(autoRemove),
-                        restartPolicy));
+                        restartPolicy, confinement()));
         return new CreateBody(body, List.copyOf(members), Collections.unmodifiableMap(labels), attachStdin, openStdin,
                 hostConfig);
+    }
+
+    private CreateBody.Confinement confinement() {
+        return new CreateBody.Confinement(Optional.ofNullable(init), Optional.ofNullable(securityOpt).map(List::copyOf),
+                memory == null ? OptionalLong.empty() : OptionalLong.of(memory),
+                nanoCpus == null ? OptionalLong.empty() : OptionalLong.of(nanoCpus),
+                memorySwap != 0 || memoryReservation != 0, cpuQuota != 0 || cpuPeriod != 0, false);
     }
 
     /** The engine's own check is laxer and varies by version; one object and whitespace is safe on all. */
@@ -162,6 +193,11 @@ final class CreateBodyReader {
                 hostConfigMembers = null;
                 autoRemove = null;
                 restartPolicy = "";
+                init = null;
+                securityOpt = null;
+                memory = null;
+                nanoCpus = null;
+                memorySwap = memoryReservation = cpuQuota = cpuPeriod = 0;
             }
             case START_OBJECT -> {
                 if (hostConfigMembers == null) {
@@ -174,17 +210,79 @@ final class CreateBodyReader {
     }
 
     private Disposition readHostConfigMember(String key) throws IOException {
-        String field = GoKeys.fieldFor(key, AUTO_REMOVE, RESTART_POLICY).orElse("");
+        String field = readsConfinement
+                ? GoKeys.fieldFor(key, AUTO_REMOVE, RESTART_POLICY, INIT, SECURITY_OPT, MEMORY, NANO_CPUS, MEMORY_SWAP,
+                        MEMORY_RESERVATION, CPU_QUOTA, CPU_PERIOD).orElse("")
+                : GoKeys.fieldFor(key, AUTO_REMOVE, RESTART_POLICY).orElse("");
         switch (field) {
-            case AUTO_REMOVE -> {
-                autoRemove = readBool(HOST_CONFIG + "." + AUTO_REMOVE, autoRemove);
-                return Disposition.REWRITE;
-            }
+            case AUTO_REMOVE -> autoRemove = readBool(HOST_CONFIG + "." + AUTO_REMOVE, autoRemove);
             case RESTART_POLICY -> readRestartPolicy();
+            case INIT -> init = readBoolPointer(HOST_CONFIG + "." + INIT);
+            case SECURITY_OPT -> securityOpt = readStrings(HOST_CONFIG + "." + SECURITY_OPT);
+            case MEMORY -> memory = readInt64(MEMORY, memory);
+            case NANO_CPUS -> nanoCpus = readInt64(NANO_CPUS, nanoCpus);
+            case MEMORY_SWAP -> memorySwap = readInt64(MEMORY_SWAP, memorySwap);
+            case MEMORY_RESERVATION -> memoryReservation = readInt64(MEMORY_RESERVATION, memoryReservation);
+            case CPU_QUOTA -> cpuQuota = readInt64(CPU_QUOTA, cpuQuota);
+            case CPU_PERIOD -> cpuPeriod = readInt64(CPU_PERIOD, cpuPeriod);
             default -> parser.skipChildren();
         }
-        // RestartPolicy is only read; as sent, the engine reads it as tether did.
-        return Disposition.KEEP_AS_SENT;
+        // A field tether changes is written once, canonically; the rest, as sent, the engine reads as tether did.
+        return switch (field) {
+            case AUTO_REMOVE -> Disposition.REWRITE;
+            case INIT, SECURITY_OPT, MEMORY, NANO_CPUS -> Disposition.KEEP_UNLESS_REWRITTEN;
+            default -> Disposition.KEEP_AS_SENT;
+        };
+    }
+
+    /** A *bool: a null sets it back to nil. */
+    private Boolean readBoolPointer(String field) {
+        return parser.currentToken() == JsonToken.VALUE_NULL ? null : readBool(field, null);
+    }
+
+    /** A slice: an array replaces it, null empties it. */
+    private List<String> readStrings(String field) throws IOException {
+        switch (parser.currentToken()) {
+            case VALUE_NULL -> {
+                return null;
+            }
+            case START_ARRAY -> {
+                List<String> values = new ArrayList<>();
+                JsonToken element;
+                while ((element = parser.nextToken()) != JsonToken.END_ARRAY) {
+                    // Go would decode a null element as "" or keep an earlier occurrence's entry: refused, not guessed.
+                    if (element != JsonToken.VALUE_STRING) {
+                        throw new Refusal(field + " entries must be strings, not " + describe(element)
+                                + "; send an array of strings");
+                    }
+                    values.add(parser.getText());
+                }
+                return values;
+            }
+            default -> throw wrongType(field, "an array of strings or null");
+        }
+    }
+
+    /** An int64: Go takes only an integer literal in range, and a null leaves it as it was. */
+    private Long readInt64(String name, Long current) throws IOException {
+        String field = HOST_CONFIG + "." + name;
+        return switch (parser.currentToken()) {
+            case VALUE_NULL -> current;
+            case VALUE_NUMBER_INT -> {
+                if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                    throw new Refusal(field + " must be a 64-bit integer, not " + parser.getText()
+                            + "; the engine refuses it too");
+                }
+                yield parser.getLongValue();
+            }
+            case VALUE_NUMBER_FLOAT -> throw new Refusal(field + " must be an integer, not " + parser.getText()
+                    + "; the engine refuses it too");
+            default -> throw wrongType(field, "an integer or null");
+        };
+    }
+
+    private long readInt64(String name, long current) throws IOException {
+        return readInt64(name, Long.valueOf(current));
     }
 
     /** RestartPolicy is a struct, not a pointer: a null leaves it as it was, objects merge into it. */

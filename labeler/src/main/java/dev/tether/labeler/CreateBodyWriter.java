@@ -35,15 +35,46 @@ final class CreateBodyWriter {
         hostConfig.ifPresent(config -> {
             writer.key("HostConfig");
             writer.startObject();
-            writer.spans(config.members());
+            CreateBody.Confinement confinement = config.confinement();
+            writer.spans(config.members().stream().filter(span -> !(span.rewritable() && confinement.changed())).toList());
             config.autoRemove().ifPresent(autoRemove -> {
                 writer.key("AutoRemove");
                 writer.ascii(autoRemove.toString());
             });
+            if (confinement.changed()) {
+                writer.confinement(confinement);
+            }
             writer.endObject();
         });
         writer.endObject();
         return writer.out.toByteArray();
+    }
+
+    /** The four fields --mcp-defaults sets, once each, with the values the engine is to read. */
+    private void confinement(CreateBody.Confinement confinement) {
+        confinement.init().ifPresent(init -> {
+            key("Init");
+            ascii(init.toString());
+        });
+        confinement.securityOpt().ifPresent(options -> {
+            key("SecurityOpt");
+            out.write('[');
+            for (int i = 0; i < options.size(); i++) {
+                if (i > 0) {
+                    out.write(',');
+                }
+                string(options.get(i));
+            }
+            out.write(']');
+        });
+        confinement.memory().ifPresent(memory -> {
+            key("Memory");
+            ascii(Long.toString(memory));
+        });
+        confinement.nanoCpus().ifPresent(nanoCpus -> {
+            key("NanoCpus");
+            ascii(Long.toString(nanoCpus));
+        });
     }
 
     private void startObject() {

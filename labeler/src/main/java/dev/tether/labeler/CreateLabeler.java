@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Rewrites the body of a {@code POST /containers/create} so that the engine reads tether's labels and settings, or
@@ -17,6 +18,7 @@ public final class CreateLabeler {
     private final String bootId;
     private final String pidNamespace;
     private final TiePolicy tiePolicy;
+    private final Optional<McpDefaults> mcpDefaults;
     private final JsonFactory json = new JsonFactory();
 
     /**
@@ -26,17 +28,24 @@ public final class CreateLabeler {
      * @param forcedTie the tie every container gets, whatever the client asks
      */
     public CreateLabeler(String instance, String bootId, String pidNamespace, Optional<Tie> forcedTie) {
+        this(instance, bootId, pidNamespace, forcedTie, Optional.empty());
+    }
+
+    /** @param mcpDefaults what a stdio session gets in HostConfig unless it chose for itself (--mcp-defaults) */
+    public CreateLabeler(String instance, String bootId, String pidNamespace, Optional<Tie> forcedTie,
+                         Optional<McpDefaults> mcpDefaults) {
         this.instance = Objects.requireNonNull(instance, "instance");
         this.bootId = Objects.requireNonNull(bootId, "bootId");
         this.pidNamespace = Objects.requireNonNull(pidNamespace, "pidNamespace");
         this.tiePolicy = new TiePolicy(Objects.requireNonNull(forcedTie, "forcedTie"));
+        this.mcpDefaults = Objects.requireNonNull(mcpDefaults, "mcpDefaults");
     }
 
     public CreateDecision decide(byte[] body, Caller caller) {
         Objects.requireNonNull(body, "body");
         Objects.requireNonNull(caller, "caller");
         try {
-            return forward(CreateBodyReader.read(json, body), caller);
+            return forward(CreateBodyReader.read(json, body, mcpDefaults.isPresent()), caller);
         } catch (Refusal refusal) {
             return new CreateDecision.Refuse(refusal.getMessage());
         }
@@ -51,12 +60,18 @@ public final class CreateLabeler {
 
         Optional<CreateBody.HostConfig> hostConfig = body.hostConfig();
         boolean autoRemoveSet = false;
+        CreateDecision.McpDefaultsSet defaultsSet = CreateDecision.McpDefaultsSet.NOTHING;
         if (tie == Tie.SESSION) {
             CreateBody.HostConfig config = hostConfig.orElse(CreateBody.HostConfig.ABSENT);
             if (config.allowsAutoRemove()) {
                 autoRemoveSet = !config.autoRemove().orElse(false);
-                hostConfig = Optional.of(config.withAutoRemove());
+                config = config.withAutoRemove();
             }
+            if (mcpDefaults.isPresent()) {
+                defaultsSet = defaultsFor(config.confinement(), mcpDefaults.get());
+                config = config.with(config.confinement().plus(defaultsSet));
+            }
+            hostConfig = Optional.of(config);
         }
 
         Map<String, String> tetherLabels = new LinkedHashMap<>();
@@ -66,7 +81,14 @@ public final class CreateLabeler {
             }
         });
         return new CreateDecision.Forward(CreateBodyWriter.write(body, labels, hostConfig), tie,
-                Collections.unmodifiableMap(tetherLabels), autoRemoveSet);
+                Collections.unmodifiableMap(tetherLabels), autoRemoveSet, defaultsSet);
+    }
+
+    /** Each default the client did not choose itself; a cap only when it set none that could clash. */
+    private static CreateDecision.McpDefaultsSet defaultsFor(CreateBody.Confinement client, McpDefaults defaults) {
+        return new CreateDecision.McpDefaultsSet(client.init().isEmpty(), !client.choosesNoNewPrivileges(),
+                defaults.memory() > 0 && !client.capsMemory() ? OptionalLong.of(defaults.memory()) : OptionalLong.empty(),
+                defaults.nanoCpus() > 0 && !client.capsCpu() ? OptionalLong.of(defaults.nanoCpus()) : OptionalLong.empty());
     }
 
     private Map<String, String> identityLabels(Caller caller, Tie tie) {

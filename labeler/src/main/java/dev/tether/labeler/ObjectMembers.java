@@ -12,7 +12,8 @@ import java.util.List;
  */
 final class ObjectMembers {
 
-    enum Disposition { KEEP_AS_SENT, REWRITE }
+    /** KEEP_UNLESS_REWRITTEN members come back as rewritable spans: the writer drops them if it writes the field. */
+    enum Disposition { KEEP_AS_SENT, KEEP_UNLESS_REWRITTEN, REWRITE }
 
     @FunctionalInterface
     interface MemberReader {
@@ -25,17 +26,20 @@ final class ObjectMembers {
     static List<Span> walk(JsonParser parser, byte[] body, MemberReader reader) throws IOException {
         List<Span> kept = new ArrayList<>();
         int keptStart = -1;
+        boolean rewritable = false;
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
             int keyStart = tokenStart(parser, body, '"');
             if (keptStart >= 0) {
-                kept.add(new Span(keptStart, valueEnd(body, keyStart)));
+                kept.add(new Span(keptStart, valueEnd(body, keyStart), rewritable));
             }
             String key = parser.currentName();
             parser.nextToken();
-            keptStart = reader.read(key) == Disposition.KEEP_AS_SENT ? keyStart : -1;
+            Disposition disposition = reader.read(key);
+            keptStart = disposition == Disposition.REWRITE ? -1 : keyStart;
+            rewritable = disposition == Disposition.KEEP_UNLESS_REWRITTEN;
         }
         if (keptStart >= 0) {
-            kept.add(new Span(keptStart, valueEnd(body, tokenStart(parser, body, '}'))));
+            kept.add(new Span(keptStart, valueEnd(body, tokenStart(parser, body, '}')), rewritable));
         }
         return kept;
     }

@@ -41,6 +41,13 @@ final class Status implements Callable<Integer> {
         System.out.println("  upstream  " + s.path("upstream").asText());
         System.out.println("  journal   " + s.path("journal").asText()
                 + (s.path("journalDropped").asLong() > 0 ? " (" + s.path("journalDropped").asLong() + " records dropped: not writable)" : ""));
+        JsonNode mcp = s.path("mcpDefaults");
+        if (mcp.isObject()) {
+            System.out.println("  sessions  get Init, no-new-privileges"
+                    + (mcp.path("memory").asLong() > 0 ? ", Memory " + mcp.path("memory").asLong() : "")
+                    + (mcp.path("nanoCpus").asLong() > 0 ? ", NanoCpus " + mcp.path("nanoCpus").asLong() : "")
+                    + " unless they set their own (--mcp-defaults)");
+        }
         StringBuilder tied = new StringBuilder();
         s.path("tied").properties().forEach(e -> tied.append(tied.isEmpty() ? "" : ", ").append(e.getValue().asLong()).append(' ').append(e.getKey()));
         System.out.println("  tied      " + (tied.isEmpty() ? "none" : tied));

@@ -71,6 +71,9 @@ final class Up implements Callable<Integer> {
             description = "On SIGTERM, how long open sessions and requests under way may go on (default: ${DEFAULT-VALUE}).")
     String drain;
 
+    @Mixin
+    McpOption mcp;
+
     @Option(names = "--audit-log", paramLabel = "PATH",
             description = "The audit journal (default: $XDG_STATE_HOME/tether/audit.jsonl, else ~/.local/state/tether/audit.jsonl).")
     Path auditLog;
@@ -95,8 +98,10 @@ final class Up implements Callable<Integer> {
         Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
         Path controlPath = ControlServer.socketFor(path);
         var config = new ProxyConfig(path, Optional.ofNullable(socketGroup), engine.resolve(path), Optional.ofNullable(tie),
-                Durations.parse(headTimeout));
+                Durations.parse(headTimeout), mcp.resolve());
         String instance = TetherLabels.instance(Processes.self());
+        config.mcpDefaults().ifPresent(d -> log.info("stdio sessions get Init, no-new-privileges{}{} unless they set their own",
+                d.memory() > 0 ? ", Memory " + d.memory() : "", d.nanoCpus() > 0 ? ", NanoCpus " + d.nanoCpus() : ""));
 
         EngineClient client = EngineClient.connect(config.upstream());
         AuditJournal journal = new AuditJournal(auditLog != null ? auditLog : AuditJournal.defaultPath());
@@ -166,6 +171,7 @@ final class Up implements Callable<Integer> {
                 .put("upstream", config.upstream().uri())
                 .put("journal", journal.path().toString())
                 .put("journalDropped", journal.dropped());
+        config.mcpDefaults().ifPresent(d -> s.putObject("mcpDefaults").put("memory", d.memory()).put("nanoCpus", d.nanoCpus()));
         ObjectNode tied = s.putObject("tied");
         try {
             client.labelsOfContainersLabelled(TetherLabels.TIE).values().forEach(labels -> {

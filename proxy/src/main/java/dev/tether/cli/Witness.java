@@ -76,6 +76,15 @@ final class Witness implements ProxyEvents, ReapListener {
         if (c.decision().autoRemoveSet()) {
             changed.put("HostConfig.AutoRemove", true);
         }
+        var defaults = c.decision().mcpDefaultsSet();
+        if (defaults.init()) {
+            changed.put("HostConfig.Init", true);
+        }
+        if (defaults.noNewPrivileges()) {
+            changed.putObject("HostConfig.SecurityOpt").putArray("added").add("no-new-privileges");
+        }
+        defaults.memory().ifPresent(bytes -> changed.put("HostConfig.Memory", bytes));
+        defaults.nanoCpus().ifPresent(nanos -> changed.put("HostConfig.NanoCpus", nanos));
         journal.record("create", c.containerId(), d);
     }
 

@@ -52,8 +52,9 @@ final class CreateInterceptor {
                 yield new Refuse(LocalResponse.badRequest(refuse.reason()));
             }
             case CreateDecision.Forward forward -> {
-                log.info("create from {}, host {}: tie={}{}", describe(owner), describe(caller.host()),
-                        forward.tie().label(), forward.autoRemoveSet() ? ", AutoRemove set" : "");
+                log.info("create from {}, host {}: tie={}{}{}", describe(owner), describe(caller.host()),
+                        forward.tie().label(), forward.autoRemoveSet() ? ", AutoRemove set" : "",
+                        describe(forward.mcpDefaultsSet()));
                 if (!owner.isKnown()) {
                     log.warn("could not identify the process behind a create (peer pid unknown or /proc unreadable):"
                             + " labelled {}=0; the reaper cannot tie it", TetherLabels.OWNER_PID);
@@ -102,6 +103,20 @@ final class CreateInterceptor {
             }
         }
         return "";
+    }
+
+    /** The --mcp-defaults tether set, as a log line's tail. */
+    static String describe(CreateDecision.McpDefaultsSet set) {
+        StringBuilder s = new StringBuilder();
+        if (set.init()) {
+            s.append(", Init set");
+        }
+        if (set.noNewPrivileges()) {
+            s.append(", no-new-privileges set");
+        }
+        set.memory().ifPresent(bytes -> s.append(", Memory ").append(bytes));
+        set.nanoCpus().ifPresent(nanos -> s.append(", NanoCpus ").append(nanos));
+        return s.toString();
     }
 
     static String describe(ProcessId p) {

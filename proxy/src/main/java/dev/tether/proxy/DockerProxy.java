@@ -74,7 +74,8 @@ public final class DockerProxy implements AutoCloseable {
         Upstream upstream = new Upstream(config.upstream());
         Peers peers = new Peers();
         CreateInterceptor creates = new CreateInterceptor(
-                new CreateLabeler(instance, Processes.bootId(), Processes.pidNamespace(), config.forcedTie()));
+                new CreateLabeler(instance, Processes.bootId(), Processes.pidNamespace(), config.forcedTie(),
+                        config.mcpDefaults()));
         Path hidden = ListeningSocket.privateBindPath(config.socket());
         try {
             server = new ServerBootstrap()

@@ -1,6 +1,7 @@
 package dev.tether.proxy;
 
 import dev.tether.docker.Endpoint;
+import dev.tether.labeler.McpDefaults;
 import dev.tether.labeler.Tie;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,9 +16,15 @@ import java.util.Optional;
  * @param forcedTie   one tie mode for every create on this socket, whatever the client asked
  * @param headTimeout how long a client may take to finish a request head it has begun; never applies to bodies,
  *                    streams or idle keep-alive connections
+ * @param mcpDefaults what a stdio session's HostConfig gets unless the client chose (--mcp-defaults)
  */
 public record ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint upstream, Optional<Tie> forcedTie,
-                          Duration headTimeout) {
+                          Duration headTimeout, Optional<McpDefaults> mcpDefaults) {
+
+    public ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint upstream, Optional<Tie> forcedTie,
+                       Duration headTimeout) {
+        this(socket, socketGroup, upstream, forcedTie, headTimeout, Optional.empty());
+    }
 
     /** Generous for any real client, short enough that a stalled one holds no connection for long. */
     public static final Duration HEAD_TIMEOUT = Duration.ofSeconds(30);
@@ -27,14 +34,18 @@ public record ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint up
     }
 
     public ProxyConfig withForcedTie(Tie tie) {
-        return new ProxyConfig(socket, socketGroup, upstream, Optional.of(tie), headTimeout);
+        return new ProxyConfig(socket, socketGroup, upstream, Optional.of(tie), headTimeout, mcpDefaults);
     }
 
     public ProxyConfig withSocketGroup(String group) {
-        return new ProxyConfig(socket, Optional.of(group), upstream, forcedTie, headTimeout);
+        return new ProxyConfig(socket, Optional.of(group), upstream, forcedTie, headTimeout, mcpDefaults);
     }
 
     public ProxyConfig withHeadTimeout(Duration timeout) {
-        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, timeout);
+        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, timeout, mcpDefaults);
+    }
+
+    public ProxyConfig withMcpDefaults(McpDefaults defaults) {
+        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, headTimeout, Optional.of(defaults));
     }
 }
