@@ -19,6 +19,7 @@ import dev.tether.reaper.Reaper;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -75,6 +76,23 @@ final class Up implements Callable<Integer> {
             description = "The audit journal (default: $XDG_STATE_HOME/tether/audit.jsonl, else ~/.local/state/tether/audit.jsonl).")
     Path auditLog;
 
+    @Option(names = "--allow-uid", paramLabel = "UID[,UID...]", split = ",",
+            description = "Only these users (and you) may connect, checked by each connection's uid; others get a 403.")
+    List<Integer> allowUids;
+
+    @Option(names = "--tcp", paramLabel = "HOST:PORT",
+            description = "Also listen on TCP; an address other than loopback needs --tls-cert, --tls-key and --tls-ca.")
+    String tcp;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain tether presents on --tcp.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE", description = "PEM CA that must sign every --tcp client's certificate.")
+    Path tlsCa;
+
     @Option(names = {"-v", "--verbose"}, description = "Log every connection and decision.")
     boolean verbose;
 
@@ -94,8 +112,8 @@ final class Up implements Callable<Integer> {
                 runnable -> Thread.ofPlatform().daemon().name("tether-start").start(runnable));
         Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
         Path controlPath = ControlServer.socketFor(path);
-        var config = new ProxyConfig(path, Optional.ofNullable(socketGroup), engine.resolve(path), Optional.ofNullable(tie),
-                Durations.parse(headTimeout));
+        var config = Access.apply(new ProxyConfig(path, Optional.ofNullable(socketGroup), engine.resolve(path),
+                Optional.ofNullable(tie), Durations.parse(headTimeout)), allowUids, tcp, tlsCert, tlsKey, tlsCa);
         String instance = TetherLabels.instance(Processes.self());
 
         EngineClient client = EngineClient.connect(config.upstream());
@@ -110,7 +128,7 @@ final class Up implements Callable<Integer> {
         proxyRef.set(proxy);
         ControlServer control;
         try {
-            control = ControlServer.start(controlPath, config.socketGroup(), Map.of(
+            control = ControlServer.start(controlPath, config.socketGroup(), config.allowedUids(), Map.of(
                     "/sessions", () -> Reply.json(sessionsJson(proxy)),
                     "/status", () -> Reply.json(statusJson(startedAt, path, controlPath, config, instance, client,
                             journal, witness)),

@@ -15,9 +15,16 @@ import java.util.Optional;
  * @param forcedTie   one tie mode for every create on this socket, whatever the client asked
  * @param headTimeout how long a client may take to finish a request head it has begun; never applies to bodies,
  *                    streams or idle keep-alive connections
+ * @param allowedUids the users that may connect ({@code --allow-uid}), on top of the socket's mode
+ * @param tcp         a TCP listener besides the unix socket ({@code --tcp}), none by default
  */
 public record ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint upstream, Optional<Tie> forcedTie,
-                          Duration headTimeout) {
+                          Duration headTimeout, AllowedUids allowedUids, Optional<TcpListen> tcp) {
+
+    public ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint upstream, Optional<Tie> forcedTie,
+                       Duration headTimeout) {
+        this(socket, socketGroup, upstream, forcedTie, headTimeout, AllowedUids.ANYONE, Optional.empty());
+    }
 
     /** Generous for any real client, short enough that a stalled one holds no connection for long. */
     public static final Duration HEAD_TIMEOUT = Duration.ofSeconds(30);
@@ -27,14 +34,22 @@ public record ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint up
     }
 
     public ProxyConfig withForcedTie(Tie tie) {
-        return new ProxyConfig(socket, socketGroup, upstream, Optional.of(tie), headTimeout);
+        return new ProxyConfig(socket, socketGroup, upstream, Optional.of(tie), headTimeout, allowedUids, tcp);
     }
 
     public ProxyConfig withSocketGroup(String group) {
-        return new ProxyConfig(socket, Optional.of(group), upstream, forcedTie, headTimeout);
+        return new ProxyConfig(socket, Optional.of(group), upstream, forcedTie, headTimeout, allowedUids, tcp);
     }
 
     public ProxyConfig withHeadTimeout(Duration timeout) {
-        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, timeout);
+        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, timeout, allowedUids, tcp);
+    }
+
+    public ProxyConfig withAllowedUids(AllowedUids uids) {
+        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, headTimeout, uids, tcp);
+    }
+
+    public ProxyConfig withTcp(TcpListen listen) {
+        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, headTimeout, allowedUids, Optional.of(listen));
     }
 }
