@@ -1,6 +1,7 @@
 package dev.tether.proxy;
 
 import io.netty.channel.Channel;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import java.time.Duration;
 import java.util.Set;
@@ -44,7 +45,7 @@ final class AccessGate {
                         + "; ask the owner to add --allow-uid " + uid;
         if (warned.add(uid)) {
             log.warn("refused a connection on {} from {}: not in --allow-uid (allowed: {}); further ones from it are"
-                    + " refused without a word", where, uid < 0 ? "an unidentified user" : "uid " + uid,
+                    + " refused without a word", ch instanceof SocketChannel tcp ? "tcp:/" + tcp.localAddress() : where, uid < 0 ? "an unidentified user" : "uid " + uid,
                     allowed.describe(self));
         }
         ch.pipeline().addLast(new HttpRequestDecoder(), new Forbidden(LocalResponse.forbidden(message), headTimeout));

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.stream.Stream;
 
 /**
  * Who is on the other end of a loopback TCP connection. TCP has no SO_PEERCRED, but the kernel lists the client's
@@ -60,21 +61,25 @@ final class LoopbackPeers {
         return Optional.empty();
     }
 
-    /** The process holding a socket inode; the lowest pid if a fork shares it, empty if none can be seen. */
+    /**
+     * The process holding a socket inode, empty if none can be seen. Newest first: the client has just connected,
+     * so it is most likely a recent process, and the scan stops at the first holder (a fork may share the socket).
+     */
     static OptionalLong pidHolding(long inode) {
         String link = "socket:[" + inode + "]";
-        long best = -1;
-        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> isPid(p.getFileName().toString()))) {
-            for (Path proc : procs) {
-                long pid = Long.parseLong(proc.getFileName().toString());
-                if ((best < 0 || pid < best) && holds(proc, link)) {
-                    best = pid;
-                }
-            }
+        long[] pids;
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            pids = procs.map(p -> p.getFileName().toString()).filter(LoopbackPeers::isPid)
+                    .mapToLong(Long::parseLong).sorted().toArray();
         } catch (IOException e) {
             return OptionalLong.empty();
         }
-        return best < 0 ? OptionalLong.empty() : OptionalLong.of(best);
+        for (int i = pids.length - 1; i >= 0; i--) {
+            if (holds(Path.of("/proc", Long.toString(pids[i])), link)) {
+                return OptionalLong.of(pids[i]);
+            }
+        }
+        return OptionalLong.empty();
     }
 
     private static boolean holds(Path proc, String link) {
