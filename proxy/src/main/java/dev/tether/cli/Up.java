@@ -76,7 +76,7 @@ final class Up implements Callable<Integer> {
             description = "The audit journal (default: $XDG_STATE_HOME/tether/audit.jsonl, else ~/.local/state/tether/audit.jsonl).")
     Path auditLog;
 
-    @Option(names = "--allow-uid", paramLabel = "UID[,UID...]", split = ",",
+    @Option(names = "--allow-uid", paramLabel = "UID", split = ",",
             description = "Only these users (and you) may connect, checked by each connection's uid; others get a 403.")
     List<Integer> allowUids;
 

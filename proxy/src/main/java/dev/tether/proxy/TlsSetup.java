@@ -29,7 +29,7 @@ final class TlsSetup {
         } catch (IOException | IllegalArgumentException e) {
             throw new IOException("cannot set up TLS from --tls-cert " + tls.cert() + ", --tls-key " + tls.key()
                     + " and --tls-ca " + tls.ca() + " (" + rootMessage(e) + "); give PEM files: a certificate chain,"
-                    + " its unencrypted private key (PKCS#8, PKCS#1 or EC) and the CA that signs client certificates", e);
+                    + " its unencrypted private key (PKCS#8, PKCS#1 RSA or SEC1 EC) and the CA that signs client certificates", e);
         }
     }
 

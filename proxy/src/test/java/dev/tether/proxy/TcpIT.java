@@ -196,6 +196,24 @@ class TcpIT {
     }
 
     @Test
+    void anRsaKeyInPkcs1IsReadToo() throws Exception {
+        Path[] rsa = certs.rsaPkcs1Server(List.of("127.0.0.1"));
+        assertThat(Files.readString(rsa[1])).startsWith("-----BEGIN RSA PRIVATE KEY-----");
+        ReapKit.Tether withRsa = ReapKit.Tether.up(dir.resolve("r.sock"), "--tcp", "127.0.0.1:0",
+                "--tls-cert", rsa[0].toString(), "--tls-key", rsa[1].toString(), "--tls-ca", certs.ca().toString(),
+                "--audit-log", dir.resolve("r.jsonl").toString());
+        try {
+            Cli.Result version = new Cli(Cli.NEW, withRsa.socket).withEnv("DOCKER_HOST", "tcp://127.0.0.1:" + port(withRsa))
+                    .withEnv("DOCKER_TLS_VERIFY", "1").withEnv("DOCKER_CERT_PATH", certPath(certs).toString())
+                    .run("version", "--format", "{{.Server.Version}}");
+
+            assertThat(version.exitCode()).as(version.toString()).isZero();
+        } finally {
+            withRsa.close();
+        }
+    }
+
+    @Test
     void aClientWithoutACertificateIsRejectedAtTheHandshake() {
         Cli.Result docker = new Cli(Cli.NEW, tls.socket).withEnv("DOCKER_HOST", "tcp://127.0.0.1:" + tlsPort)
                 .run("--tlsverify", "--tlscacert", certs.ca().toString(), "version", "--format", "{{.Server.Version}}");

@@ -35,6 +35,24 @@ record TestCerts(Path ca, Path serverCert, Path serverKey, Path clientCert, Path
         }
     }
 
+    /**
+     * A server certificate from this CA whose key is RSA in PKCS#1 ({@code BEGIN RSA PRIVATE KEY}), as older guides,
+     * Docker's own among them, make them.
+     *
+     * @return the certificate and the key
+     */
+    Path[] rsaPkcs1Server(List<String> serverIps) {
+        Path dir = ca.getParent();
+        Path key = dir.resolve("rsa-server-key.pem");
+        Path csr = dir.resolve("rsa-server.csr");
+        Path cert = dir.resolve("rsa-server.pem");
+        openssl(dir, "genrsa", "-traditional", "-out", key.toString(), "2048");
+        openssl(dir, "req", "-new", "-key", key.toString(), "-out", csr.toString(), "-subj", "/CN=tether-test-rsa-server");
+        openssl(dir, "x509", "-req", "-in", csr.toString(), "-CA", ca.toString(), "-CAkey", dir.resolve("ca-key.pem").toString(),
+                "-CAcreateserial", "-out", cert.toString(), "-days", "2", "-extfile", dir.resolve("server.ext").toString());
+        return new Path[] {cert, key};
+    }
+
     private static Path[] signed(Path dir, String name, Path ca, Path caKey, Path ext) {
         Path key = dir.resolve(name + "-key.pem");
         Path csr = dir.resolve(name + ".csr");
