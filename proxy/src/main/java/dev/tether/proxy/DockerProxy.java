@@ -83,12 +83,19 @@ public final class DockerProxy implements AutoCloseable {
         AccessGate gate = new AccessGate(config.allowedUids(), config.socket().toString(), config.headTimeout());
         CreateInterceptor creates = new CreateInterceptor(
                 new CreateLabeler(instance, Processes.bootId(), Processes.pidNamespace(), config.forcedTie()));
-        Consumer<Channel> relay = ch -> {
-            track(ch);
+        Consumer<Channel> admitAndRelay = ch -> {
             // a remote client is vouched for by its certificate; a local one is a user, checked by uid
             boolean local = !(ch instanceof SocketChannel tcpClient) || Peers.isLoopback(tcpClient);
             if (!local || gate.admit(ch, peers.identify(ch).uid())) {
                 ch.pipeline().addLast(new RequestRelay(upstream, peers, creates, sessions, events, config.headTimeout(), DockerProxy.this::track));
+            }
+        };
+        Consumer<Channel> relay = ch -> {
+            track(ch);
+            if (ch instanceof SocketChannel tcpClient && Peers.isLoopback(tcpClient)) {
+                ch.pipeline().addLast(new AwaitPeer(peers::identify, admitAndRelay));
+            } else {
+                admitAndRelay.accept(ch);
             }
         };
         Path hidden = ListeningSocket.privateBindPath(config.socket());
