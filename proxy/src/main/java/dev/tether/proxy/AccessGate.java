@@ -45,7 +45,7 @@ final class AccessGate {
                         + "; ask the owner to add --allow-uid " + uid;
         if (warned.add(uid)) {
             log.warn("refused a connection on {} from {}: not in --allow-uid (allowed: {}); further ones from it are"
-                    + " refused without a word", ch instanceof SocketChannel tcp ? "tcp:/" + tcp.localAddress() : where, uid < 0 ? "an unidentified user" : "uid " + uid,
+                    + " refused without a word", ch instanceof SocketChannel tcp ? TcpListener.uri(tcp.localAddress()) : where, uid < 0 ? "an unidentified user" : "uid " + uid,
                     allowed.describe(self));
         }
         ch.pipeline().addLast(new HttpRequestDecoder(), new Forbidden(LocalResponse.forbidden(message), headTimeout));

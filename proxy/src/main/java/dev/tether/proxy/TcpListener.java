@@ -12,6 +12,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -76,15 +77,15 @@ final class TcpListener {
                 .bind(address)
                 .syncUninterruptibly()
                 .channel();
-        log.info("listening on tcp://{}:{} ({})", hostText(address.getAddress()),
-                ((InetSocketAddress) server.localAddress()).getPort(),
+        log.info("listening on {} ({})", uri((InetSocketAddress) server.localAddress()),
                 tls.isPresent() ? "TLS, client certificates required" : "loopback only, no TLS");
         return server;
     }
 
-    private static String hostText(InetAddress address) {
-        String text = address.getHostAddress();
-        return text.contains(":") ? "[" + text + "]" : text;
+    /** {@code tcp://127.0.0.1:2375}, {@code tcp://[::1]:2375}: as a client's DOCKER_HOST names it. */
+    static String uri(InetSocketAddress address) {
+        String host = NetUtil.toAddressString(address.getAddress());
+        return "tcp://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     /**

@@ -138,6 +138,8 @@ class TcpIT {
 
         assertThat(refused.out()).as(refused.toString()).startsWith("HTTP/1.1 403 Forbidden")
                 .contains("tether: uid 65534 may not use this socket; allowed: 0, 12345; ask the owner to add --allow-uid 65534");
+        loopback.awaitLog(l -> l.contains("refused a connection on tcp://127.0.0.1:" + loopbackPort + " from uid 65534"),
+                Duration.ofSeconds(10));
     }
 
     // ---------------------------------------------------------------- refusals
