@@ -8,6 +8,7 @@ import dev.tether.labeler.Tie;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.proxy.AllowedUids;
 import dev.tether.proxy.ControlServer;
 import dev.tether.proxy.ControlServer.Reply;
 import dev.tether.proxy.DockerProxy;
@@ -19,6 +20,7 @@ import dev.tether.reaper.Reaper;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -78,6 +80,23 @@ final class Up implements Callable<Integer> {
             description = "The audit journal (default: $XDG_STATE_HOME/tether/audit.jsonl, else ~/.local/state/tether/audit.jsonl).")
     Path auditLog;
 
+    @Option(names = "--allow-uid", paramLabel = "UID", split = ",",
+            description = "Only these users (and you) may connect, checked by each connection's uid; others get a 403.")
+    List<Integer> allowUids;
+
+    @Option(names = "--tcp", paramLabel = "HOST:PORT",
+            description = "Also listen on TCP; an address other than loopback needs --tls-cert, --tls-key and --tls-ca.")
+    String tcp;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain tether presents on --tcp.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE", description = "PEM CA that must sign every --tcp client's certificate.")
+    Path tlsCa;
+
     @Option(names = {"-v", "--verbose"}, description = "Log every connection and decision.")
     boolean verbose;
 
@@ -97,8 +116,9 @@ final class Up implements Callable<Integer> {
                 runnable -> Thread.ofPlatform().daemon().name("tether-start").start(runnable));
         Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
         Path controlPath = ControlServer.socketFor(path);
-        var config = new ProxyConfig(path, Optional.ofNullable(socketGroup), engine.resolve(path), Optional.ofNullable(tie),
-                Durations.parse(headTimeout), mcp.resolve());
+        var config = Access.apply(new ProxyConfig(path, Optional.ofNullable(socketGroup), engine.resolve(path),
+                Optional.ofNullable(tie), Durations.parse(headTimeout), mcp.resolve(), AllowedUids.ANYONE, Optional.empty()),
+                allowUids, tcp, tlsCert, tlsKey, tlsCa);
         String instance = TetherLabels.instance(Processes.self());
         config.mcpDefaults().ifPresent(d -> log.info("stdio sessions get Init, no-new-privileges{}{} unless they set their own",
                 d.memory() > 0 ? ", Memory " + d.memory() : "", d.nanoCpus() > 0 ? ", NanoCpus " + d.nanoCpus() : ""));
@@ -115,7 +135,7 @@ final class Up implements Callable<Integer> {
         proxyRef.set(proxy);
         ControlServer control;
         try {
-            control = ControlServer.start(controlPath, config.socketGroup(), Map.of(
+            control = ControlServer.start(controlPath, config.socketGroup(), config.allowedUids(), Map.of(
                     "/sessions", () -> Reply.json(sessionsJson(proxy)),
                     "/status", () -> Reply.json(statusJson(startedAt, path, controlPath, config, instance, client,
                             journal, witness)),

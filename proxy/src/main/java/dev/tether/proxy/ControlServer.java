@@ -74,7 +74,14 @@ public final class ControlServer implements AutoCloseable {
     /** Serves {@code GET <path>} from each route. */
     public static ControlServer start(Path socket, Optional<String> group, Map<String, Supplier<Reply>> routes)
             throws IOException {
+        return start(socket, group, AllowedUids.ANYONE, routes);
+    }
+
+    /** Serves {@code GET <path>} from each route to the users {@code allowed} names; others get a 403. */
+    public static ControlServer start(Path socket, Optional<String> group, AllowedUids allowed,
+                                      Map<String, Supplier<Reply>> routes) throws IOException {
         ControlServer control = new ControlServer(socket);
+        AccessGate gate = new AccessGate(allowed, socket.toString(), ProxyConfig.HEAD_TIMEOUT);
         try {
             ListeningSocket.prepare(socket, group);
             Path hidden = ListeningSocket.privateBindPath(socket);
@@ -84,8 +91,10 @@ public final class ControlServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
                         @Override
                         protected void initChannel(EpollDomainSocketChannel ch) {
-                            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                                    new Routes(routes));
+                            if (gate.admit(ch, peerUid(ch))) {
+                                ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
+                                        new Routes(routes));
+                            }
                         }
                     })
                     .bind(new DomainSocketAddress(hidden.toString())).syncUninterruptibly().channel();
@@ -95,6 +104,14 @@ public final class ControlServer implements AutoCloseable {
             throw e;
         }
         return control;
+    }
+
+    private static int peerUid(EpollDomainSocketChannel ch) {
+        try {
+            return ch.peerCredentials().uid();
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     private static final class Routes extends SimpleChannelInboundHandler<FullHttpRequest> {

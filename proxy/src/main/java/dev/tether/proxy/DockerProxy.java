@@ -14,16 +14,20 @@ import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +46,7 @@ public final class DockerProxy implements AutoCloseable {
     private static final Duration DRAIN_POLL = Duration.ofMillis(50);
     private final AtomicInteger open = new AtomicInteger();
     private Channel server;
+    private Channel tcpServer;
 
     private DockerProxy(ProxyConfig config, ProxyEvents events, String instance) {
         this.config = config;
@@ -70,12 +75,30 @@ public final class DockerProxy implements AutoCloseable {
     }
 
     private void bind() throws IOException {
+        Optional<TcpListener> tcp = config.tcp().isPresent()
+                ? Optional.of(TcpListener.prepare(config.tcp().get())) : Optional.empty();
         ListeningSocket.prepare(config.socket(), config.socketGroup());
         Upstream upstream = new Upstream(config.upstream());
         Peers peers = new Peers();
+        AccessGate gate = new AccessGate(config.allowedUids(), config.socket().toString(), config.headTimeout());
         CreateInterceptor creates = new CreateInterceptor(
                 new CreateLabeler(instance, Processes.bootId(), Processes.pidNamespace(), config.forcedTie(),
                         config.mcpDefaults()));
+        Consumer<Channel> admitAndRelay = ch -> {
+            // a remote client is vouched for by its certificate; a local one is a user, checked by uid
+            boolean local = !(ch instanceof SocketChannel tcpClient) || Peers.isLoopback(tcpClient);
+            if (!local || gate.admit(ch, peers.identify(ch).uid())) {
+                ch.pipeline().addLast(new RequestRelay(upstream, peers, creates, sessions, events, config.headTimeout(), DockerProxy.this::track));
+            }
+        };
+        Consumer<Channel> relay = ch -> {
+            track(ch);
+            if (ch instanceof SocketChannel tcpClient && Peers.isLoopback(tcpClient)) {
+                ch.pipeline().addLast(new AwaitPeer(peers::identify, admitAndRelay));
+            } else {
+                admitAndRelay.accept(ch);
+            }
+        };
         Path hidden = ListeningSocket.privateBindPath(config.socket());
         try {
             server = new ServerBootstrap()
@@ -86,23 +109,31 @@ public final class DockerProxy implements AutoCloseable {
                     .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
                         @Override
                         protected void initChannel(EpollDomainSocketChannel ch) {
-                            track(ch);
-                            ch.pipeline().addLast(new RequestRelay(upstream, peers, creates, sessions, events, config.headTimeout(), DockerProxy.this::track));
+                            relay.accept(ch);
                         }
                     })
                     .bind(new DomainSocketAddress(hidden.toString()))
                     .syncUninterruptibly()
                     .channel();
             ListeningSocket.publish(hidden, config.socket(), config.socketGroup());
+            if (tcp.isPresent()) {
+                tcpServer = tcp.get().bind(loops, relay::accept);
+            }
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(hidden);
             Files.deleteIfExists(hidden.getParent());
             if (server != null) {
                 server.close().syncUninterruptibly();
+                Files.deleteIfExists(config.socket());
             }
             throw e;
         }
         log.info("listening on {}, relaying to {}", config.socket(), config.upstream().uri());
+    }
+
+    /** The TCP address clients connect to ({@code --tcp}), with the port actually bound. */
+    public Optional<InetSocketAddress> tcpAddress() {
+        return Optional.ofNullable(tcpServer).map(ch -> (InetSocketAddress) ch.localAddress());
     }
 
     /** Counts a connection, a client's or the engine connection opened for it, while it is open. */
@@ -142,6 +173,7 @@ public final class DockerProxy implements AutoCloseable {
             return;
         }
         server.close().syncUninterruptibly();
+        closeTcp();
         deleteSocket();
         long deadline = System.nanoTime() + grace.toNanos();
         if (open.get() > 0) {
@@ -167,6 +199,7 @@ public final class DockerProxy implements AutoCloseable {
     /** Stops accepting, closes every connection, removes the socket file. */
     @Override
     public void close() {
+        closeTcp();
         if (server != null) {
             server.close().syncUninterruptibly();
             sessions.closingAll();
@@ -175,6 +208,12 @@ public final class DockerProxy implements AutoCloseable {
         deleteSocket();
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         log.info("stopped");
+    }
+
+    private void closeTcp() {
+        if (tcpServer != null) {
+            tcpServer.close().syncUninterruptibly();
+        }
     }
 
     private void deleteSocket() {

@@ -15,7 +15,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * The socket file: where it may go, what to do with one already there, and who may connect to it. The socket is
  * bound inside a private directory, given its mode and group there, and only then moved into place, so no other
- * user can connect to it even for an instant.
+ * user can connect to it even for an instant. Its directory must be one no other user can change
+ * ({@link SocketDirectory}).
  */
 final class ListeningSocket {
 
@@ -37,10 +38,15 @@ final class ListeningSocket {
             throw new Refused("socket path " + socket + " is longer than " + MAX_PATH_BYTES
                     + " bytes, the limit of a unix socket address; choose a shorter --socket");
         }
+        SocketDirectory.check(socket);
         Path dir = socket.getParent();
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString(group.isPresent() ? "rwxr-x---" : "rwx------")));
+            if (group.isPresent()) {
+                PosixCalls.chgrp(dir, groupId(group.get())); // else the group could not reach the socket inside
+            }
+            SocketDirectory.check(socket); // another user may have made it first
         }
         if (Files.isSymbolicLink(socket)) {
             throw new Refused(socket + " is a symbolic link; tether will not follow it: remove it or choose another --socket");
@@ -77,17 +83,21 @@ final class ListeningSocket {
     /** Gives the bound socket its mode and group, then moves it into place atomically. */
     static void publish(Path bound, Path socket, Optional<String> group) throws IOException {
         if (group.isPresent()) {
-            int gid = PosixCalls.groupId(group.get());
-            if (gid < 0) {
-                throw new Refused("no group named '" + group.get() + "' (--socket-group)");
-            }
-            PosixCalls.chgrp(bound, gid);
+            PosixCalls.chgrp(bound, groupId(group.get()));
             PosixCalls.chmod(bound, 0660);
         } else {
             PosixCalls.chmod(bound, 0600);
         }
         Files.move(bound, socket, StandardCopyOption.ATOMIC_MOVE);
         Files.deleteIfExists(bound.getParent());
+    }
+
+    private static int groupId(String group) throws Refused {
+        int gid = PosixCalls.groupId(group);
+        if (gid < 0) {
+            throw new Refused("no group named '" + group + "' (--socket-group)");
+        }
+        return gid;
     }
 
     static boolean answers(Path socket) {

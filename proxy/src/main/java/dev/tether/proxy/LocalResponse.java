@@ -14,6 +14,10 @@ record LocalResponse(int status, String reason, String message, boolean headRequ
         return new LocalResponse(400, "Bad Request", message, false);
     }
 
+    static LocalResponse forbidden(String message) {
+        return new LocalResponse(403, "Forbidden", message, false);
+    }
+
     static LocalResponse tooLarge(String message) {
         return new LocalResponse(413, "Request Entity Too Large", message, false);
     }

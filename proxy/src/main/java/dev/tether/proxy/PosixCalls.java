@@ -11,7 +11,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 
 /**
- * chmod, chown and getgrnam through FFM: the JDK sets a file's mode by opening it, which a socket file refuses
+ * chmod, chown, geteuid and getgrnam through FFM: the JDK sets a file's mode by opening it, which a socket file refuses
  * (ENXIO), so tether calls libc by path.
  */
 final class PosixCalls {
@@ -26,6 +26,8 @@ final class PosixCalls {
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), ERRNO);
     private static final MethodHandle CHOWN = LINKER.downcallHandle(LIBC.find("chown").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), ERRNO);
+    private static final MethodHandle GETEUID = LINKER.downcallHandle(LIBC.find("geteuid").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT));
     private static final MethodHandle GETGRNAM = LINKER.downcallHandle(LIBC.find("getgrnam").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
 
@@ -53,6 +55,17 @@ final class PosixCalls {
             int rc = (int) CHOWN.invokeExact(state, arena.allocateFrom(path.toString()), -1, gid);
             check(rc, state, "chgrp " + path);
         } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The user tether runs as: the owner of every file it creates. */
+    static int effectiveUid() {
+        try {
+            return (int) GETEUID.invokeExact();
+        } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);

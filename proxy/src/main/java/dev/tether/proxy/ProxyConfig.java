@@ -17,35 +17,42 @@ import java.util.Optional;
  * @param headTimeout how long a client may take to finish a request head it has begun; never applies to bodies,
  *                    streams or idle keep-alive connections
  * @param mcpDefaults what a stdio session's HostConfig gets unless the client chose (--mcp-defaults)
+ * @param allowedUids the users that may connect ({@code --allow-uid}), on top of the socket's mode
+ * @param tcp         a TCP listener besides the unix socket ({@code --tcp}), none by default
  */
 public record ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint upstream, Optional<Tie> forcedTie,
-                          Duration headTimeout, Optional<McpDefaults> mcpDefaults) {
-
-    public ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint upstream, Optional<Tie> forcedTie,
-                       Duration headTimeout) {
-        this(socket, socketGroup, upstream, forcedTie, headTimeout, Optional.empty());
-    }
+                          Duration headTimeout, Optional<McpDefaults> mcpDefaults, AllowedUids allowedUids,
+                          Optional<TcpListen> tcp) {
 
     /** Generous for any real client, short enough that a stalled one holds no connection for long. */
     public static final Duration HEAD_TIMEOUT = Duration.ofSeconds(30);
 
     public static ProxyConfig of(Path socket, Endpoint upstream) {
-        return new ProxyConfig(socket, Optional.empty(), upstream, Optional.empty(), HEAD_TIMEOUT);
+        return new ProxyConfig(socket, Optional.empty(), upstream, Optional.empty(), HEAD_TIMEOUT, Optional.empty(),
+                AllowedUids.ANYONE, Optional.empty());
     }
 
     public ProxyConfig withForcedTie(Tie tie) {
-        return new ProxyConfig(socket, socketGroup, upstream, Optional.of(tie), headTimeout, mcpDefaults);
+        return new ProxyConfig(socket, socketGroup, upstream, Optional.of(tie), headTimeout, mcpDefaults, allowedUids, tcp);
     }
 
     public ProxyConfig withSocketGroup(String group) {
-        return new ProxyConfig(socket, Optional.of(group), upstream, forcedTie, headTimeout, mcpDefaults);
+        return new ProxyConfig(socket, Optional.of(group), upstream, forcedTie, headTimeout, mcpDefaults, allowedUids, tcp);
     }
 
     public ProxyConfig withHeadTimeout(Duration timeout) {
-        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, timeout, mcpDefaults);
+        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, timeout, mcpDefaults, allowedUids, tcp);
     }
 
     public ProxyConfig withMcpDefaults(McpDefaults defaults) {
-        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, headTimeout, Optional.of(defaults));
+        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, headTimeout, Optional.of(defaults), allowedUids, tcp);
+    }
+
+    public ProxyConfig withAllowedUids(AllowedUids uids) {
+        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, headTimeout, mcpDefaults, uids, tcp);
+    }
+
+    public ProxyConfig withTcp(TcpListen listen) {
+        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, headTimeout, mcpDefaults, allowedUids, Optional.of(listen));
     }
 }

@@ -97,7 +97,11 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
                 events.upstreamFailed();
                 upstreamFailure = f.cause();
             }
-            ctx.read();
+            if (in.isReadable()) {
+                process(ctx); // bytes that came before the engine connection was ready
+            } else {
+                ctx.read();
+            }
         });
     }
 
@@ -106,6 +110,11 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         ByteBuf data = (ByteBuf) msg;
         if (state == State.DONE) {
             data.release();
+            return;
+        }
+        if (link.upstream == null && upstreamFailure == null) {
+            // TLS hands over what it decrypts along with the handshake, unasked: held until the engine connection is up
+            in = in.isReadable() ? Unpooled.wrappedBuffer(in, data) : release(in, data);
             return;
         }
         if (state == State.RAW && !in.isReadable()) {
