@@ -119,17 +119,13 @@ public final class EngineClient implements AutoCloseable {
 
     /**
      * Running containers whose stdin is open for an attached client ({@code docker run -i}: {@code Config.OpenStdin}
-     * and {@code Config.AttachStdin}) and that carry no label starting with {@code labelPrefix}: from a client that
-     * did not come through tether, as the MCP servers leaked before it.
+     * and {@code Config.AttachStdin}) and that lack {@code label}: with tether's tie label missing, created by a client
+     * that did not come through tether, as the MCP servers leaked before it.
      */
-    public List<ContainerInfo> runningStdinContainersWithout(String labelPrefix) {
+    public List<ContainerInfo> runningStdinContainersWithout(String label) {
         List<ContainerInfo> found = new ArrayList<>();
         for (JsonNode c : getTree("/containers/json")) {
-            boolean labelled = false;
-            for (var label : c.path("Labels").properties()) {
-                labelled |= label.getKey().startsWith(labelPrefix);
-            }
-            if (labelled) {
+            if (c.path("Labels").has(label)) {
                 continue;
             }
             String id = c.path("Id").asText();
