@@ -21,9 +21,10 @@ import picocli.CommandLine.Option;
 
 /** {@code tether doctor}: checks what tether needs and what it protects, each with the fix. */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = {"Checks tether's set-up: the engine, the socket, process watching, a running tether,",
-                "the MCP host configurations, and containers leaked before tether. Each check says OK, WARN or FAIL",
-                "and how to fix it. Exits 1 if any check fails."})
+        description = {"Checks tether's set-up and says how to fix what is wrong.",
+                "The engine, the socket, process watching, a running tether, the MCP host",
+                "configurations, and containers leaked before tether: each OK, WARN or FAIL,",
+                "with the fix. Exits 1 if any check fails."})
 final class Doctor implements Callable<Integer> {
 
     @Option(names = "--socket", paramLabel = "PATH", description = "tether's socket (default: as tether up).")

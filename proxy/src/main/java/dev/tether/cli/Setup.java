@@ -12,9 +12,10 @@ import picocli.CommandLine.Spec;
 /** {@code tether setup HOST}: routes the MCP servers a host starts with docker through tether. */
 @Command(name = "setup", mixinStandardHelpOptions = true,
         description = {"Routes the MCP servers a host starts with docker through tether.",
-                "HOST is claude-code, claude-desktop or cursor. Each server whose command is docker becomes",
-                "'<tether> run -- docker …'; every other server and every other key of the file stay as they are.",
-                "The original is kept as <file>.tether-backup (written once, before the first change)."})
+                "HOST is claude-code, claude-desktop or cursor. A server whose command is",
+                "docker becomes '<tether> run -- docker …'; other servers and other keys of",
+                "the file stay as they are. The original is kept as <file>.tether-backup,",
+                "written once, before the first change."})
 final class Setup implements Callable<Integer> {
 
     @Spec
