@@ -50,7 +50,10 @@ final class Doctor implements Callable<Integer> {
         Path control = ControlServer.socketFor(path);
         Optional<JsonNode> status = ControlClient.get(control, "/status");
         // The engine a running tether relays to is the one that matters; else the one tether up would choose.
-        Endpoint upstream = status.map(s -> Endpoint.parse(s.path("upstream").asText())).orElseGet(() -> engine.resolve(path));
+        Endpoint upstream = status.map(s -> s.path("upstream").asText(""))
+                .filter(u -> !u.isBlank())
+                .map(Endpoint::parse)
+                .orElseGet(() -> engine.resolve(path));
 
         List<Check> checks = new ArrayList<>();
         try (EngineClient client = EngineClient.connect(upstream)) {
