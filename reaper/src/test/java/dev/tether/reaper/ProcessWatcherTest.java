@@ -16,58 +16,26 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The watcher {@link ProcessWatcher#create()} picks on this machine: pidfds, so notice within milliseconds. */
-class ProcessWatcherTest {
+class ProcessWatcherTest extends ProcessWatcherContract {
 
-    private static final Duration PROMPT = Duration.ofMillis(250);
+    @Override
+    ProcessWatcher newWatcher() {
+        return ProcessWatcher.create();
+    }
 
-    private final Children children = new Children();
-    private final ProcessWatcher watcher = ProcessWatcher.create();
-
-    @AfterEach
-    void tearDown() {
-        watcher.close();
-        children.close();
+    @Override
+    Duration noticeOfAProcessNotOurs() {
+        return PROMPT;
     }
 
     @Test
     void usesPidfds() {
         assertThat(watcher).isInstanceOf(PidfdWatcher.class);
-    }
-
-    @Test
-    void killIsNoticedAtOnce() throws Exception {
-        Process child = children.start("sleep", "60");
-        ProcessId id = children.identify(child);
-        Notice notice = new Notice();
-        watcher.onExit(id, notice);
-
-        long killed = System.nanoTime();
-        child.toHandle().destroyForcibly();
-
-        notice.assertWithin(PROMPT, killed, "kill -9 of a child");
-        assertThat(notice.thread.get()).isEqualTo("tether-process-watch");
-    }
-
-    @Test
-    void killOfAProcessNotOursIsNoticedAtOnce() throws Exception {
-        // What tether really watches: a process it did not start, so no waitpid to help.
-        Process shell = children.start("sh", "-c", "sleep 60 & echo $!; wait");
-        ProcessId grandchild = Processes.identify(Long.parseLong(Children.firstLine(shell).strip()));
-        Notice notice = new Notice();
-        watcher.onExit(grandchild, notice);
-
-        long killed = System.nanoTime();
-        ProcessHandle.of(grandchild.pid()).orElseThrow().destroyForcibly();
-
-        notice.assertWithin(PROMPT, killed, "kill -9 of a grandchild");
     }
 
     @Test
@@ -86,48 +54,6 @@ class ProcessWatcherTest {
         long killed = System.nanoTime();
         child.destroyForcibly();
         notice.assertWithin(PROMPT, killed, "kill -9 after an ignored SIGTERM");
-    }
-
-    @Test
-    void processAlreadyGoneFiresAtOnce() throws Exception {
-        Process child = children.start("sleep", "60");
-        ProcessId id = children.identify(child);
-        child.destroyForcibly().waitFor(); // reaped: pidfd_open finds no such process
-
-        Notice notice = new Notice();
-        long watched = System.nanoTime();
-        watcher.onExit(id, notice);
-
-        notice.assertWithin(PROMPT, watched, "watch of a reaped process");
-        assertThat(notice.thread.get()).isEqualTo("tether-process-watch");
-    }
-
-    @Test
-    void reusedPidFiresAtOnceWhileTheNewProcessRuns() throws Exception {
-        ProcessId running = children.startSleep();
-        ProcessId earlier = new ProcessId(running.pid(), running.startTicks() - 1, running.exe());
-        Notice forRunning = new Notice();
-        watcher.onExit(running, forRunning);
-
-        Notice forEarlier = new Notice();
-        long watched = System.nanoTime();
-        watcher.onExit(earlier, forEarlier);
-
-        forEarlier.assertWithin(PROMPT, watched, "watch of a reused pid");
-        roundTrip();
-        assertThat(Processes.liveness(running)).isEqualTo(Liveness.ALIVE);
-        assertThat(forRunning.ran()).isFalse();
-    }
-
-    @Test
-    void zombieFiresAtOnce() throws Exception {
-        ProcessId zombie = children.zombie();
-        Notice notice = new Notice();
-        long watched = System.nanoTime();
-
-        watcher.onExit(zombie, notice);
-
-        notice.assertWithin(PROMPT, watched, "watch of a zombie");
     }
 
     @Test
@@ -163,53 +89,6 @@ class ProcessWatcherTest {
         System.out.printf("[notice-delay] 200 at once: median %d ms, max %d ms%n", delays[count / 2], delays[count - 1]);
         assertThat(delays[count - 1]).as("slowest of 200 notices, ms").isLessThan(PROMPT.toMillis());
         assertThat(notices).allMatch(notice -> notice.runs.get() == 1);
-    }
-
-    @Test
-    void everyActionOfAProcessRunsOnce() throws Exception {
-        Process child = children.start("sleep", "60");
-        ProcessId id = children.identify(child);
-        Notice first = new Notice();
-        Notice second = new Notice();
-        Notice fromAnotherThread = new Notice();
-        watcher.onExit(id, first);
-        watcher.onExit(id, second);
-        Thread.ofPlatform().start(() -> watcher.onExit(id, fromAnotherThread)).join();
-
-        child.destroyForcibly().waitFor();
-        for (Notice notice : List.of(first, second, fromAnotherThread)) {
-            notice.awaitDelayMillis(System.nanoTime());
-        }
-        roundTrip();
-
-        assertThat(Stream.of(first, second, fromAnotherThread).mapToInt(n -> n.runs.get())).containsOnly(1);
-    }
-
-    @Test
-    void failingActionDoesNotStopTheWatch() throws Exception {
-        Process child = children.start("sleep", "60");
-        ProcessId id = children.identify(child);
-        watcher.onExit(id, () -> {
-            throw new IllegalStateException("expected by the test: an action that fails");
-        });
-        Notice sameProcess = new Notice();
-        watcher.onExit(id, sameProcess);
-
-        child.destroyForcibly();
-        sameProcess.awaitDelayMillis(System.nanoTime());
-
-        Process next = children.start("sleep", "60");
-        Notice nextProcess = new Notice();
-        watcher.onExit(children.identify(next), nextProcess);
-        long killed = System.nanoTime();
-        next.destroyForcibly();
-        nextProcess.assertWithin(PROMPT, killed, "kill -9 after a failed action");
-    }
-
-    @Test
-    void unknownProcessIsRefused() {
-        assertThatThrownBy(() -> watcher.onExit(ProcessId.UNKNOWN, () -> {}))
-                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
