@@ -160,14 +160,11 @@ final class Doctor implements Callable<Integer> {
         }
         for (McpHost host : McpHost.values()) {
             var locations = host.locations(dirs, Optional.of(dir));
-            List<McpConfig> configs;
-            try {
-                configs = McpSetup.read(locations);
-            } catch (McpConfig.ConfigException e) {
-                checks.add(new Check(Level.FAIL, host.title + ": " + e.getMessage().replace("\n", "; "), "fix the file"));
-                continue;
-            }
-            if (configs.isEmpty()) {
+            McpSetup.Read read = McpSetup.read(locations);
+            List<McpConfig> configs = read.configs();
+            read.errors().forEach(error -> checks.add(new Check(Level.FAIL, host.title + ": " + error,
+                    "fix the file, or restore it from a backup (" + ConfigFiles.BACKUP_SUFFIX + " beside it, if tether setup changed it)")));
+            if (configs.isEmpty() && read.errors().isEmpty()) {
                 checks.add(Check.ok(host.title + ": no configuration (" + String.join(", ",
                         locations.stream().map(l -> l.path().toString()).toList()) + ")"));
             }

@@ -94,7 +94,7 @@ final class McpConfig {
             var where = e.getLocation();
             throw new ConfigException(path + " is not valid JSON"
                     + (where != null ? " (line " + where.getLineNr() + ", column " + where.getColumnNr() + ")" : "")
-                    + ": " + e.getOriginalMessage() + "; fix the file (or restore it from a backup) and run this again");
+                    + ": " + e.getOriginalMessage());
         }
         if (!(tree instanceof ObjectNode object)) {
             throw new ConfigException(path + " holds a JSON " + tree.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)
@@ -121,7 +121,7 @@ final class McpConfig {
             return;
         }
         if (!(map instanceof ObjectNode object)) {
-            throw new ConfigException(location.path() + ": " + where + " is not an object of servers; fix the file and run this again");
+            throw new ConfigException(location.path() + ": " + where + " is not an object of servers");
         }
         object.properties().forEach(e -> {
             if (e.getValue() instanceof ObjectNode entry) {

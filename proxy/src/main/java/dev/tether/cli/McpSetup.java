@@ -33,8 +33,10 @@ final class McpSetup {
         return Set.of("unix://" + socket, socket.toString());
     }
 
-    /** The files a host reads, each read and checked; a file that does not exist is left out. */
-    static List<McpConfig> read(List<McpHost.Location> locations) {
+    /** A host's files, each read and checked (a file that does not exist is left out), and what could not be read. */
+    record Read(List<McpConfig> configs, List<String> errors) {}
+
+    static Read read(List<McpHost.Location> locations) {
         List<McpConfig> configs = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         for (McpHost.Location location : locations) {
@@ -47,15 +49,17 @@ final class McpSetup {
                 errors.add(e.getMessage());
             }
         }
-        if (!errors.isEmpty()) {
-            throw new McpConfig.ConfigException(String.join("\n", errors) + "\nnothing was changed");
-        }
-        return configs;
+        return new Read(configs, errors);
     }
 
     static int run(Options o, PrintStream out) {
         List<McpHost.Location> locations = o.host().locations(o.dirs(), Optional.of(o.project()));
-        List<McpConfig> configs = read(locations);
+        Read read = read(locations);
+        if (!read.errors().isEmpty()) {
+            throw new McpConfig.ConfigException(String.join("\n", read.errors()) + "\nnothing was changed; fix the file"
+                    + (read.errors().size() == 1 ? "" : "s") + " (or restore from a backup) and run this again");
+        }
+        List<McpConfig> configs = read.configs();
         if (configs.isEmpty()) {
             out.println("No " + o.host().title + " configuration found (looked at "
                     + String.join(", ", locations.stream().map(l -> l.path().toString()).toList()) + ").");

@@ -244,8 +244,7 @@ class McpSetupTest {
         assertThatThrownBy(() -> run(McpHost.CLAUDE_CODE, false, false, true))
                 .isInstanceOf(McpConfig.ConfigException.class)
                 .hasMessageContaining(mcpJson + " is not valid JSON (line 3, column 48)")
-                .hasMessageContaining("fix the file")
-                .hasMessageEndingWith("nothing was changed");
+                .hasMessageEndingWith("nothing was changed; fix the file (or restore from a backup) and run this again");
         assertThat(Files.readString(claudeJson)).isEqualTo(CLAUDE_JSON);
         assertThat(Files.readString(mcpJson)).isEqualTo(broken);
         assertThat(home.resolve(".claude.json.tether-backup")).doesNotExist();

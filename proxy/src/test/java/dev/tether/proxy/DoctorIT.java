@@ -114,6 +114,11 @@ class DoctorIT {
     void withNoEngineAndNoTetherDoctorFailsAndSaysWhatToStart() throws Exception {
         Path nowhere = home.resolve("docker.sock");
         Path noEngine = home.resolve("no-engine.sock");
+        Files.writeString(project.resolve(".mcp.json"), """
+                {"mcpServers": {"db": {"command": "/usr/bin/docker", "args": ["run", "-i", "--rm", "mcp/postgres"]}}}
+                """);
+        Path cursor = Files.createDirectories(home.resolve(".cursor")).resolve("mcp.json");
+        Files.writeString(cursor, "{\"mcpServers\": {\"time\": {\"command\": \"docker\",}}}");
 
         Cli.Result doctor = doctor("--socket", nowhere.toString(), "--upstream", "unix://" + noEngine);
 
@@ -124,7 +129,10 @@ class DoctorIT {
                 .contains("WARN  socket: " + nowhere + " does not exist")
                 .contains("WARN  tether: not running on " + nowhere + " (nothing answers on " + nowhere + ".control)")
                 .contains("WARN  leaks: not checked, the engine did not answer")
-                .contains("OK    Claude Code: no configuration (" + home.resolve(".claude.json") + ", " + project.resolve(".mcp.json") + ")");
+                .contains("WARN  Claude Code " + project.resolve(".mcp.json") + ": not routed through tether: db (project)")
+                .contains("      fix: tether setup claude-code --project " + project)
+                .anySatisfy(l -> assertThat(l).startsWith("FAIL  Cursor: " + cursor + " is not valid JSON (line 1, column 46): "))
+                .contains("      fix: fix the file, or restore it from a backup (.tether-backup beside it, if tether setup changed it)");
         assertThat(doctor.exitCode()).isEqualTo(1);
     }
 
