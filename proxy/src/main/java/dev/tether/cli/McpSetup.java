@@ -74,37 +74,15 @@ final class McpSetup {
             int changes = 0;
             for (McpConfig.Server server : config.servers()) {
                 String name = server.name() + " (" + server.scope() + ")";
-                switch (Routing.of(server.entry(), o.launcher(), tetherHosts)) {
-                    case Routing.NotDocker ignored -> notDocker.add(name);
-                    case Routing.Route route when !o.undo() -> {
-                        out.println("  " + name + ": route through tether");
-                        show(out, route.from(), route.to());
-                        apply(server.entry(), route.to());
-                        changes++;
-                    }
-                    case Routing.Route ignored -> { } // undoing: it was never routed
-                    case Routing.Routed routed when o.undo() -> {
-                        out.println("  " + name + ": un-route");
-                        show(out, routed.now(), routed.unrouted());
-                        apply(server.entry(), routed.unrouted());
-                        changes++;
-                    }
-                    case Routing.Routed routed when !Files.isExecutable(Path.of(routed.now().command()))
-                            && !routed.now().command().equals(o.launcher()) -> {
-                        out.println("  " + name + ": route through tether (the launcher it names is gone)");
-                        var to = new ArrayList<>(List.of("run", "--", routed.unrouted().command()));
-                        to.addAll(routed.unrouted().args());
-                        Routing.CommandLine again = new Routing.CommandLine(o.launcher(), to);
-                        show(out, routed.now(), again);
-                        apply(server.entry(), again);
-                        changes++;
-                    }
-                    case Routing.Routed ignored -> out.println("  " + name + ": already routed through tether");
-                    case Routing.LeftAlone alone -> {
-                        if (!o.undo()) {
-                            out.println("  " + name + ": left alone: " + alone.why());
-                        }
-                    }
+                Routing routing = Routing.of(server.entry(), o.launcher(), tetherHosts);
+                if (routing instanceof Routing.NotDocker) {
+                    notDocker.add(name);
+                    continue;
+                }
+                Optional<Routing.CommandLine> change = decide(name, routing, o, out);
+                if (change.isPresent()) {
+                    apply(server.entry(), change.get());
+                    changes++;
                 }
             }
             if (!notDocker.isEmpty()) {
@@ -140,6 +118,38 @@ final class McpSetup {
                             + o.host().id + " --undo");
         }
         return 0;
+    }
+
+    /** Says what becomes of one docker server and returns its new command line, if it changes. */
+    private static Optional<Routing.CommandLine> decide(String name, Routing routing, Options o, PrintStream out) {
+        switch (routing) {
+            case Routing.Route route when !o.undo() -> {
+                out.println("  " + name + ": route through tether");
+                show(out, route.from(), route.to());
+                return Optional.of(route.to());
+            }
+            case Routing.Routed routed when o.undo() -> {
+                out.println("  " + name + ": un-route");
+                show(out, routed.now(), routed.unrouted());
+                return Optional.of(routed.unrouted());
+            }
+            case Routing.Routed routed when !routed.now().command().equals(o.launcher())
+                    && !Files.isExecutable(Path.of(routed.now().command())) -> {
+                // A moved or deleted checkout: the host could no longer start the server at all.
+                out.println("  " + name + ": route through tether (the launcher it names is gone)");
+                List<String> args = new ArrayList<>(List.of("run", "--", routed.unrouted().command()));
+                args.addAll(routed.unrouted().args());
+                Routing.CommandLine again = new Routing.CommandLine(o.launcher(), args);
+                show(out, routed.now(), again);
+                return Optional.of(again);
+            }
+            case Routing.Routed ignored -> out.println("  " + name + ": already routed through tether");
+            case Routing.LeftAlone alone when !o.undo() -> out.println("  " + name + ": left alone: " + alone.why());
+            case Routing.Route ignored -> { } // undoing: it was never routed
+            case Routing.LeftAlone ignored -> { }
+            case Routing.NotDocker ignored -> { }
+        }
+        return Optional.empty();
     }
 
     private static String servers(int n) {
