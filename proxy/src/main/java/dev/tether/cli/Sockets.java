@@ -8,10 +8,13 @@ final class Sockets {
     private Sockets() {}
 
     static Path defaultSocket() {
-        String runtime = System.getenv("XDG_RUNTIME_DIR");
-        if (runtime != null && !runtime.isBlank()) {
-            return Path.of(runtime, "tether", "docker.sock");
+        return defaultSocket(System.getenv("XDG_RUNTIME_DIR"), Path.of(System.getProperty("user.home")));
+    }
+
+    static Path defaultSocket(String runtimeDir, Path home) {
+        if (runtimeDir != null && !runtimeDir.isBlank()) {
+            return Path.of(runtimeDir, "tether", "docker.sock");
         }
-        return Path.of(System.getProperty("user.home"), ".tether", "docker.sock");
+        return home.resolve(".tether").resolve("docker.sock");
     }
 }

@@ -77,6 +77,16 @@ final class PidfdWatcher implements ProcessWatcher {
     }
 
     @Override
+    public String how() {
+        return "pidfd";
+    }
+
+    @Override
+    public boolean noticesInstantly() {
+        return true;
+    }
+
+    @Override
     public void onExit(ProcessId process, Runnable action) {
         Objects.requireNonNull(action, "action");
         if (!process.isKnown()) {

@@ -22,12 +22,26 @@ final class PolledWatcher implements ProcessWatcher {
 
     private static final Logger LOG = LoggerFactory.getLogger(PolledWatcher.class);
 
+    private final String why;
     private final AtomicReference<Thread> worker = new AtomicReference<>();
     private final ExecutorService executor = Executors.newSingleThreadExecutor(task -> {
         Thread thread = Thread.ofPlatform().name("tether-process-watch").daemon().unstarted(task);
         worker.set(thread);
         return thread;
     });
+
+    PolledWatcher() {
+        this("the JDK's process handles");
+    }
+
+    PolledWatcher(String why) {
+        this.why = why;
+    }
+
+    @Override
+    public String how() {
+        return "polling (" + why + ")";
+    }
 
     @Override
     public void onExit(ProcessId process, Runnable action) {

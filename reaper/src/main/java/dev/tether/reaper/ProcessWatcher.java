@@ -26,6 +26,14 @@ public interface ProcessWatcher extends AutoCloseable {
     @Override
     void close();
 
+    /** How deaths are noticed, for a person: {@code pidfd}, or polling and why. */
+    String how();
+
+    /** Whether a death is noticed within milliseconds (pidfd) rather than seconds (polling). */
+    default boolean noticesInstantly() {
+        return false;
+    }
+
     /** Instant notice through pidfds (Linux 5.3 and later), else the JDK's polling: slower, but everywhere. */
     static ProcessWatcher create() {
         try {
@@ -33,7 +41,7 @@ public interface ProcessWatcher extends AutoCloseable {
         } catch (UnsupportedOperationException | IllegalStateException | IllegalCallerException | LinkageError e) {
             LoggerFactory.getLogger(ProcessWatcher.class)
                     .warn("No pidfd process watch ({}): owner deaths will be noticed by polling, within seconds", e.toString());
-            return new PolledWatcher();
+            return new PolledWatcher("no pidfd: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
         }
     }
 }

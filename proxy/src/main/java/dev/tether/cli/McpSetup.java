@@ -1,0 +1,201 @@
+package dev.tether.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The work of {@code tether setup}: reads every configuration file of one MCP host, shows what it will change and
+ * why, and routes the servers the host starts with docker through tether (or, undoing, back). All files are read
+ * and checked before any is written: a malformed one stops everything.
+ */
+final class McpSetup {
+
+    /**
+     * @param project the project folder whose files are looked at
+     * @param projectChosen whether the user named it: only then are its (shared) files changed
+     * @param launcher the absolute path of the tether launcher hosts should run
+     */
+    record Options(McpHost host, UserDirs dirs, Path project, boolean projectChosen, String launcher, boolean dryRun,
+                   boolean undo) {}
+
+    private McpSetup() {}
+
+    /** The DOCKER_HOST values that name tether's own default socket. */
+    static Set<String> tetherHosts(UserDirs dirs) {
+        Path socket = Sockets.defaultSocket(dirs.env().get("XDG_RUNTIME_DIR"), dirs.home());
+        return Set.of("unix://" + socket, socket.toString());
+    }
+
+    /** A host's files, each read and checked (a file that does not exist is left out), and what could not be read. */
+    record Read(List<McpConfig> configs, List<String> errors) {}
+
+    static Read read(List<McpHost.Location> locations) {
+        List<McpConfig> configs = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
+        for (McpHost.Location location : locations) {
+            try {
+                McpConfig.read(location).ifPresent(c -> {
+                    c.servers(); // a malformed mcpServers is found now, before anything is written
+                    configs.add(c);
+                });
+            } catch (McpConfig.ConfigException e) {
+                errors.add(e.getMessage());
+            }
+        }
+        return new Read(configs, errors);
+    }
+
+    static int run(Options o, PrintStream out) {
+        List<McpHost.Location> locations = o.host().locations(o.dirs(), Optional.of(o.project()));
+        Read read = read(locations);
+        if (!read.errors().isEmpty()) {
+            throw new McpConfig.ConfigException(String.join("\n", read.errors()) + "\nnothing was changed; fix the file"
+                    + (read.errors().size() == 1 ? "" : "s") + " (or restore from a backup) and run this again");
+        }
+        List<McpConfig> configs = read.configs();
+        if (configs.isEmpty()) {
+            out.println("No " + o.host().title + " configuration found (looked at "
+                    + String.join(", ", locations.stream().map(l -> l.path().toString()).toList()) + ").");
+            return 0;
+        }
+        Set<String> tetherHosts = tetherHosts(o.dirs());
+        int written = 0;
+        for (McpConfig config : configs) {
+            out.println(o.host().title + ", " + describe(config.location) + ": " + config.location.path());
+            boolean changeable = config.location.scope() == McpHost.Scope.USER || o.projectChosen();
+            List<String> notDocker = new ArrayList<>();
+            int changes = 0;
+            for (McpConfig.Server server : config.servers()) {
+                String name = server.name() + " (" + server.scope() + ")";
+                Routing routing = Routing.of(server.entry(), o.launcher(), tetherHosts);
+                if (routing instanceof Routing.NotDocker) {
+                    notDocker.add(name);
+                    continue;
+                }
+                Optional<Routing.CommandLine> change = decide(name, routing, o, out);
+                if (change.isPresent()) {
+                    apply(server.entry(), change.get());
+                    changes++;
+                }
+            }
+            if (!notDocker.isEmpty()) {
+                out.println("  not started by docker, left alone: " + String.join(", ", notDocker));
+            }
+            String verb = o.undo() ? "un-route" : "route";
+            if (changes == 0) {
+                out.println("  nothing to change");
+            } else if (!changeable) {
+                out.println("  not changed: a project file is usually committed and shared, and your team may not have"
+                        + " tether at " + o.launcher() + "; to change it too: tether setup " + o.host().id
+                        + (o.undo() ? " --undo" : "") + " --project " + o.project());
+            } else if (o.dryRun()) {
+                out.println("  dry run: would " + verb + " " + servers(changes) + "; nothing written");
+            } else {
+                if (!config.keepsFormatting) {
+                    out.println("  note: the file's whitespace is rewritten the way the host writes it"
+                            + " (JSON.stringify style); no other content changes");
+                }
+                boolean backedUp = ConfigFiles.backUpOnce(config.file, config.text);
+                ConfigFiles.replace(config.file, config.text, config.render());
+                Path backup = ConfigFiles.backupOf(config.file);
+                out.println("  " + (backedUp ? "backed up the original to " : "the backup of the original, from the first change, stays at ")
+                        + backup);
+                out.println("  written: " + servers(changes) + (o.undo() ? " un-routed" : " routed through tether"));
+                written++;
+            }
+        }
+        if (written > 0) {
+            out.println(o.undo()
+                    ? "Restart " + o.host().title + " to start its servers without tether."
+                    : "Restart " + o.host().title + " so that it starts these servers through tether. To undo: tether setup "
+                            + o.host().id + " --undo");
+        }
+        return 0;
+    }
+
+    /** Says what becomes of one docker server and returns its new command line, if it changes. */
+    private static Optional<Routing.CommandLine> decide(String name, Routing routing, Options o, PrintStream out) {
+        switch (routing) {
+            case Routing.Route route when !o.undo() -> {
+                out.println("  " + name + ": route through tether");
+                show(out, route.from(), route.to());
+                return Optional.of(route.to());
+            }
+            case Routing.Routed routed when o.undo() -> {
+                out.println("  " + name + ": un-route");
+                show(out, routed.now(), routed.unrouted());
+                return Optional.of(routed.unrouted());
+            }
+            case Routing.Routed routed when !routed.now().command().equals(o.launcher())
+                    && !Files.isExecutable(Path.of(routed.now().command())) -> {
+                // A moved or deleted checkout: the host could no longer start the server at all.
+                out.println("  " + name + ": route through tether (the launcher it names is gone)");
+                List<String> args = new ArrayList<>(List.of("run", "--", routed.unrouted().command()));
+                args.addAll(routed.unrouted().args());
+                Routing.CommandLine again = new Routing.CommandLine(o.launcher(), args);
+                show(out, routed.now(), again);
+                return Optional.of(again);
+            }
+            case Routing.Routed ignored -> out.println("  " + name + ": already routed through tether");
+            case Routing.LeftAlone alone when !o.undo() -> out.println("  " + name + ": left alone: " + alone.why());
+            case Routing.Route ignored -> { } // undoing: it was never routed
+            case Routing.LeftAlone ignored -> { }
+            case Routing.NotDocker ignored -> { }
+        }
+        return Optional.empty();
+    }
+
+    private static String servers(int n) {
+        return n + (n == 1 ? " server" : " servers");
+    }
+
+    private static String describe(McpHost.Location location) {
+        if (location.scope() == McpHost.Scope.PROJECT) {
+            return "project scope";
+        }
+        return location.host() == McpHost.CLAUDE_CODE ? "user and local scopes" : "user scope";
+    }
+
+    private static void show(PrintStream out, Routing.CommandLine from, Routing.CommandLine to) {
+        out.println("    - " + from);
+        out.println("    + " + to);
+    }
+
+    /** Changes command and args in place: every other key of the entry, env included, and their order stay. */
+    private static void apply(ObjectNode entry, Routing.CommandLine to) {
+        entry.put("command", to.command());
+        var args = entry.arrayNode();
+        to.args().forEach(args::add);
+        entry.set("args", args);
+    }
+
+    /**
+     * The launcher of this checkout: {@code <root>/tether}, two folders above the jar ({@code proxy/target}) or the
+     * classes folder; {@code $TETHER_LAUNCHER} wins.
+     */
+    static Path defaultLauncher() {
+        String fromEnv = System.getenv("TETHER_LAUNCHER");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return Path.of(fromEnv).toAbsolutePath().normalize();
+        }
+        try {
+            Path code = Path.of(McpSetup.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path root = code.getParent().getParent().getParent();
+            Path launcher = root.resolve("tether");
+            if (Files.isRegularFile(launcher) && Files.isExecutable(launcher)) {
+                return launcher.toRealPath();
+            }
+            throw new McpConfig.ConfigException("cannot find the tether launcher beside " + code + " (looked for " + launcher
+                    + "); name it with --launcher /path/to/tether");
+        } catch (URISyntaxException | java.io.IOException | NullPointerException e) {
+            throw new McpConfig.ConfigException("cannot find the tether launcher (" + e + "); name it with --launcher /path/to/tether");
+        }
+    }
+}
