@@ -122,6 +122,40 @@ class BackpressureIT {
         Engine.remove(container);
     }
 
+    /** The same through HTTP framing rather than a hijacked stream: a chunked 1 GiB archive (docker cp out). */
+    @Test
+    void aClientThatReadsNothingOfA1GiBArchiveHoldsTethersMemoryDownThenGetsEveryByte() throws IOException {
+        String container = Engine.runDetached(Engine.name("bp-archive"), "sleep", "600");
+        Engine.execDetached(container, "truncate", "-s", Long.toString(GIB), "/tmp/big"); // sparse: no disk used
+        awaitFileSize(container, "/tmp/big", GIB);
+        Memory before = Memory.now();
+        try (Stream stream = Stream.open(tether.socket())) {
+            stream.send("GET /containers/" + container + "/archive?path=/tmp/big HTTP/1.1\r\nHost: docker\r\n\r\n");
+            // The engine reads a sparse file at memory speed: unread, the whole GiB would be in tether within
+            // seconds. So tether's buffers are watched over a window several times that long.
+            Duration window = Duration.ofSeconds(10);
+            long peak = 0;
+            for (long end = System.nanoTime() + window.toNanos(); System.nanoTime() < end; ReapKit.pause(100)) {
+                long pinned = PooledByteBufAllocator.DEFAULT.pinnedDirectMemory()
+                        + PooledByteBufAllocator.DEFAULT.pinnedHeapMemory();
+                peak = Math.max(peak, pinned);
+                assertThat(pinned).as("bytes in tether's buffers %s into an unread 1 GiB archive", window)
+                        .isLessThanOrEqualTo(before.pinned() + TETHER_HOLDS_AT_MOST);
+            }
+            Memory stalled = Memory.now();
+            report("a 1 GiB archive nobody reads", before, stalled, "peak of tether's buffers " + mib(peak));
+            assertBounded(before, stalled);
+
+            String head = stream.readHead();
+            assertThat(head).startsWith("HTTP/1.1 200 ").containsIgnoringCase("Transfer-Encoding: chunked");
+            long tar = stream.drainChunks(TRANSFER_DEADLINE);
+            assertThat(tar).as("bytes of the tar: a header, 1 GiB, padding, the end blocks").isGreaterThan(GIB)
+                    .isLessThan(GIB + 64 * 1024);
+        }
+        TetherExtension.awaitValue(() -> tether.proxy().openConnections(), 0, "open connections", Duration.ofSeconds(10));
+        Engine.remove(container);
+    }
+
     // ---------------------------------------------------------------- client to engine
 
     @Test
@@ -217,6 +251,22 @@ class BackpressureIT {
         RawHttp.Response r = Engine.call(RawHttp.request("POST", "/containers/" + container + "/exec").json(body.toString()));
         assertThat(r.status()).as(r.toString()).isEqualTo(201);
         return r.json().path("Id").asText();
+    }
+
+    /** Polls the engine's stat of a file in a container (HEAD archive) until it has {@code size} bytes. */
+    private static void awaitFileSize(String container, String path, long size) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String stat = "";
+        while (System.nanoTime() < deadline) {
+            RawHttp.Response r = Engine.call("HEAD", "/containers/" + container + "/archive?path=" + path);
+            stat = r.head().header("X-Docker-Container-Path-Stat")
+                    .map(b -> new String(java.util.Base64.getDecoder().decode(b), StandardCharsets.UTF_8)).orElse("");
+            if (r.status() == 200 && stat.contains("\"size\":" + size + ",")) {
+                return;
+            }
+            Engine.pause();
+        }
+        throw new AssertionError(path + " in " + container + " never had " + size + " bytes: " + stat);
     }
 
     /** The host pid of the process named {@code comm} in the container (found by its cgroup, which names the id). */
@@ -377,6 +427,45 @@ class BackpressureIT {
                 demux.accept(in);
             } while (fill(deadline));
             return demux.finish();
+        }
+
+        /** Reads a chunked body to its last chunk, counting the bytes of its chunks' data. */
+        long drainChunks(Duration timeout) throws IOException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            long total = 0;
+            while (true) {
+                String size = readLine(deadline);
+                long n = Long.parseLong(size.split(";")[0].strip(), 16);
+                if (n == 0) {
+                    while (!readLine(deadline).isEmpty()) {
+                        // trailers
+                    }
+                    return total;
+                }
+                for (long left = n; left > 0; ) {
+                    if (!in.hasRemaining() && !fill(deadline)) {
+                        throw new AssertionError("the connection closed inside a chunk after " + mib(total));
+                    }
+                    int k = (int) Math.min(left, in.remaining());
+                    in.position(in.position() + k);
+                    left -= k;
+                }
+                total += n;
+                if (!readLine(deadline).isEmpty()) {
+                    throw new AssertionError("a chunk not followed by CRLF after " + mib(total));
+                }
+            }
+        }
+
+        private String readLine(long deadline) throws IOException {
+            StringBuilder line = new StringBuilder();
+            while (line.length() < 2 || line.charAt(line.length() - 2) != '\r' || line.charAt(line.length() - 1) != '\n') {
+                if (!in.hasRemaining() && !fill(deadline)) {
+                    throw new AssertionError("the connection closed in a line: " + line);
+                }
+                line.append((char) (in.get() & 0xff));
+            }
+            return line.substring(0, line.length() - 2);
         }
 
         /** Reads multiplexed frames to the end of the stream; returns stdout as text (for short outputs). */
