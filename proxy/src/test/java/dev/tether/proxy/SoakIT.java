@@ -38,12 +38,14 @@ import org.junit.jupiter.api.Test;
  * deadline), tether still runs, and every journal line is JSON. The figures go out in one summary line.
  *
  * <p>Load: {@value #API_CLIENTS_DEFAULT} API clients on keep-alive connections ({@code _ping}, {@code containers/json},
- * inspect, logs, logs followed, and create/start/wait/remove churn); {@code docker run -i --rm} sessions created and
- * SIGKILLed at random (their containers must be reaped); owner-tied containers created by {@code socat} processes
- * (tie {@code owner}) SIGKILLed at random. What still lives at the end is ended and must be reaped too.
+ * inspect, logs, logs followed) and {@value #CHURNERS} churning containers (create, start, wait, remove);
+ * {@value #SESSIONS_AT_ONCE} {@code docker run -i --rm} sessions at a time, SIGKILLed at random (their containers must
+ * be reaped); {@value #OWNERS_AT_ONCE} owner-tied containers at a time, created by {@code socat} processes (tie
+ * {@code owner}) SIGKILLed at random. What still lives at the end is ended and must be reaped too.
  *
  * <p>Its length: {@code -Dsoak.seconds=N} (75 by default, about 2 minutes with set-up and checks; {@code bench/soak
- * MINUTES} runs it longer); {@code -Dsoak.seed=N} repeats a run's random choices.
+ * MINUTES} runs it longer); {@code -Dsoak.clients=N} sets the API clients; {@code -Dsoak.seed=N} repeats a run's
+ * random choices.
  */
 class SoakIT {
 
@@ -110,7 +112,7 @@ class SoakIT {
             Path gcLog = dir.resolve("gc.log");
             tether = startTether(journal, gcLog);
             try {
-                run(dir, journal, gcLog, setupBegan);
+                run(journal, gcLog, setupBegan);
             } finally {
                 tether.close();
                 String log = tether.log();
@@ -142,7 +144,7 @@ class SoakIT {
         return ReapKit.Tether.start(pb, socket);
     }
 
-    private void run(Path dir, Path journal, Path gcLog, long setupBegan) throws Exception {
+    private void run(Path journal, Path gcLog, long setupBegan) throws Exception {
         fixture = createFixture();
         for (int i = 0; i < 20; i++) {
             assertThat(directCall(socket, RawHttp.request("GET", "/_ping")).map(RawHttp.Response::status))
@@ -150,8 +152,8 @@ class SoakIT {
         }
         long fdsBefore = descriptors(tether.pid());
         Map<String, Long> kindsBefore = descriptorKinds(tether.pid());
-        System.out.printf("[soak] seed %d, %d s of load, %d API clients; set-up took %d ms; tether pid %d%n", SEED,
-                LOAD.toSeconds(), API_CLIENTS, ms(System.nanoTime() - setupBegan), tether.pid());
+        System.out.printf("[soak] seed %d, %d s of load, %d API clients and %d churners; set-up took %d ms; tether pid"
+                + " %d%n", SEED, LOAD.toSeconds(), API_CLIENTS, CHURNERS, ms(System.nanoTime() - setupBegan), tether.pid());
 
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < API_CLIENTS + CHURNERS; i++) {
@@ -200,27 +202,38 @@ class SoakIT {
                 Duration.ofSeconds(15)) : -1;
         String fdChange = alive ? descriptorChange(kindsBefore, descriptorKinds(tether.pid())) : "?";
         long peakRss = alive ? peakRssKib(tether.pid()) : maxRssKib.get();
-        long maxHeapAfterGc = maxHeapAfterGc(gcLog);
-        int journalLines = journalLines(journal);
+        List<Long> heapAfterGc = heapAfterGc(gcLog);
+        int journalLines = -1;
+        AssertionError journalError = null;
+        try {
+            journalLines = journalLines(journal);
+        } catch (AssertionError e) {
+            journalError = e;
+        }
         long errorsOutside = requests.count("outside the restart");
 
-        String summary = String.format("[soak] SUMMARY %d s load, seed %d, %d clients: requests %d = ok %d + clean"
+        String summary = String.format("[soak] SUMMARY %d s load, seed %d, %d+%d clients: requests %d = ok %d + clean"
                         + " errors %d %s + failures %d (hang %d, refused %d, malformed %d), errors outside the restart %d;"
                         + " ok by op %s; sessions %d %s, kill→gone p50 %s max %s; owners %d %s, kill→gone p50 %s max %s;"
-                        + " engine restart %s; tether %s, max RSS %d MiB, max heap after GC %d MiB, fds %d → %d %s,"
-                        + " connections open at end %d; containers left %d; journal %d lines, all JSON",
-                ms(loadEnded - loadBegan) / 1000, SEED, API_CLIENTS, requests.count("request"),
+                        + " engine restart %s; tether %s, max RSS %d MiB, heap after GC max %d MiB last %d MiB (%d GCs),"
+                        + " fds %d → %d %s, connections open at end %d; containers left %d; journal %s",
+                ms(loadEnded - loadBegan) / 1000, SEED, API_CLIENTS, CHURNERS, requests.count("request"),
                 requests.count("ok"), requests.count("clean error"), requests.matching(k -> k.startsWith("error ")),
                 requests.count("failure"), requests.count("failure hang"), requests.count("failure refused"),
                 requests.count("failure malformed"), errorsOutside, byOp.all(), sessions.count("started"),
                 sessions.all(), percentile(sessionReapMillis, 50), percentile(sessionReapMillis, 100),
                 owners.count("started"), owners.all(), percentile(ownerReapMillis, 50),
                 percentile(ownerReapMillis, 100), describeRestart(), alive ? "alive (pid " + tether.pid() + ")" : "DEAD",
-                peakRss / 1024, maxHeapAfterGc, fdsBefore, fdsAfter, fdChange, open, left.size(), journalLines);
+                peakRss / 1024, heapAfterGc.stream().mapToLong(Long::longValue).max().orElse(0),
+                heapAfterGc.isEmpty() ? 0 : heapAfterGc.getLast(), heapAfterGc.size(), fdsBefore, fdsAfter, fdChange,
+                open, left.size(), journalError == null ? journalLines + " lines, all JSON" : "NOT ALL JSON");
         System.out.println(summary);
         problems.stream().limit(20).forEach(p -> System.out.println("[soak] problem: " + p));
 
         assertThat(alive).as("tether still runs; its log:\n%s", tether.log()).isTrue();
+        if (journalError != null) {
+            throw journalError;
+        }
         assertThat(lastPing).as("tether answers after the soak").contains(200);
         assertThat(tether.log()).as("tether's log").doesNotContain("OutOfMemoryError");
         assertThat(requests.count("failure")).as("requests that hung, were refused or got garbage (first ones above)")
@@ -732,16 +745,16 @@ class SoakIT {
         return 0;
     }
 
-    /** The largest heap after a GC in tether's GC log ({@code Pause Young (…) 12M->4M(30M)}), in MiB. */
-    private static long maxHeapAfterGc(Path gcLog) throws IOException {
-        long max = 0;
+    /** The heap after each GC in tether's GC log ({@code Pause Young (…) 12M->4M(30M)}), in MiB, in order. */
+    private static List<Long> heapAfterGc(Path gcLog) throws IOException {
+        List<Long> after = new ArrayList<>();
         for (String line : Files.readAllLines(gcLog)) {
             Matcher m = GC_AFTER.matcher(line);
             if (m.find()) {
-                max = Math.max(max, Long.parseLong(m.group(2)));
+                after.add(Long.parseLong(m.group(2)));
             }
         }
-        return max;
+        return after;
     }
 
     /** Every line of the journal and its rotated files parses as one JSON record; returns how many there are. */
