@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -260,7 +261,7 @@ class BackpressureIT {
         while (System.nanoTime() < deadline) {
             RawHttp.Response r = Engine.call("HEAD", "/containers/" + container + "/archive?path=" + path);
             stat = r.head().header("X-Docker-Container-Path-Stat")
-                    .map(b -> new String(java.util.Base64.getDecoder().decode(b), StandardCharsets.UTF_8)).orElse("");
+                    .map(b -> new String(Base64.getDecoder().decode(b), StandardCharsets.UTF_8)).orElse("");
             if (r.status() == 200 && stat.contains("\"size\":" + size + ",")) {
                 return;
             }

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CountDownLatch;
@@ -25,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntPredicate;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -692,7 +695,7 @@ class SoakIT {
 
     /** Each descriptor's kind, as its link in /proc/PID/fd names it: socket, pipe, anon_inode:[pidfd], a path. */
     private static Map<String, Long> descriptorKinds(long pid) {
-        Map<String, Long> kinds = new java.util.TreeMap<>();
+        Map<String, Long> kinds = new TreeMap<>();
         try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
             for (Path fd : (Iterable<Path>) fds::iterator) {
                 try {
@@ -710,7 +713,7 @@ class SoakIT {
 
     /** What changed between two counts by kind: {@code (socket +2, anon_inode:[pidfd] -1)}, or {@code (same kinds)}. */
     private static String descriptorChange(Map<String, Long> before, Map<String, Long> after) {
-        Set<String> kinds = new java.util.TreeSet<>(before.keySet());
+        Set<String> kinds = new TreeSet<>(before.keySet());
         kinds.addAll(after.keySet());
         String change = kinds.stream().filter(k -> !before.getOrDefault(k, 0L).equals(after.getOrDefault(k, 0L)))
                 .map(k -> String.format("%s %+d", k, after.getOrDefault(k, 0L) - before.getOrDefault(k, 0L)))
@@ -791,7 +794,7 @@ class SoakIT {
             return a == null ? 0 : a.sum();
         }
 
-        String matching(java.util.function.Predicate<String> kinds) {
+        String matching(Predicate<String> kinds) {
             return counts.entrySet().stream().filter(e -> kinds.test(e.getKey()))
                     .map(e -> e.getKey().substring(e.getKey().indexOf(' ') + 1) + " " + e.getValue().sum())
                     .collect(Collectors.joining(", ", "(", ")"));
