@@ -330,6 +330,11 @@ final class ReapKit {
             }
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_"));
+            return start(pb, socket);
+        }
+
+        /** Starts tether as {@code pb} says (a {@code tether up} on {@code socket}) and waits for its export line. */
+        static Tether start(ProcessBuilder pb, Path socket) throws IOException {
             long launched = System.nanoTime();
             Tether t = new Tether(pb.start(), socket, launched);
             t.awaitLog(l -> l.equals("export DOCKER_HOST=unix://" + socket), Duration.ofSeconds(90));

@@ -44,6 +44,7 @@ public final class Reaper implements AutoCloseable {
     private final Set<String> reaping = ConcurrentHashMap.newKeySet();
     /** A catch-up sweep is scheduled: a judgement or a reap failed because the engine did not answer. */
     private final AtomicBoolean catchUpScheduled = new AtomicBoolean();
+    private final Waiters waiters = new Waiters();
     private volatile ScheduledExecutorService sweeps;
     private Closeable events;
     private volatile boolean closed;
@@ -86,7 +87,10 @@ public final class Reaper implements AutoCloseable {
         listener.engineEvent(event);
         switch (event.action()) {
             case "create" -> submit(() -> consider(event.containerId(), System.nanoTime()));
-            case "destroy" -> watched.remove(event.containerId());
+            case "destroy" -> {
+                watched.remove(event.containerId());
+                waiters.forget(event.containerId());
+            }
             default -> { }
         }
     }
@@ -201,13 +205,18 @@ public final class Reaper implements AutoCloseable {
             return;
         }
         for (ProcessId p : c.tiedTo()) {
-            if (p.isKnown()) {
-                watcher.onExit(p, () -> {
-                    long noticed = System.nanoTime();
-                    watched.remove(c.id());
-                    submit(() -> consider(c.id(), noticed));
-                });
+            if (p.isKnown() && waiters.add(p, c.id())) {
+                watcher.onExit(p, () -> ended(p));
             }
+        }
+    }
+
+    /** A watched process has ended: every container still waiting on it goes back to the judge. */
+    private void ended(ProcessId process) {
+        long noticed = System.nanoTime();
+        for (String id : waiters.ended(process)) {
+            watched.remove(id);
+            submit(() -> consider(id, noticed));
         }
     }
 
