@@ -46,17 +46,7 @@ class AllowUidIT {
 
     @AfterAll
     static void down() {
-        try {
-            for (ReapKit.Tether t : new ReapKit.Tether[] {strict, open}) {
-                if (t != null) {
-                    t.close();
-                    System.out.println("[tether log, AllowUidIT]\n" + t.log());
-                }
-            }
-        } finally {
-            Engine.cleanup();
-            ReapKit.deleteTree(dir);
-        }
+        ReapKit.tearDown("AllowUidIT", dir, strict, open);
     }
 
     @Test

@@ -62,15 +62,7 @@ class McpDefaultsIT {
 
     @AfterAll
     static void down() {
-        try {
-            Stream.of(hardened, plain).filter(t -> t != null).forEach(t -> {
-                t.close();
-                System.out.println("[tether log, McpDefaultsIT " + t.socket.getFileName() + "]\n" + t.log());
-            });
-        } finally {
-            Engine.cleanup();
-            ReapKit.deleteTree(dir);
-        }
+        ReapKit.tearDown("McpDefaultsIT", dir, hardened, plain);
     }
 
     static Stream<String> clis() {

@@ -250,6 +250,24 @@ final class ReapKit {
         }
     }
 
+    /**
+     * A test class's end: stops its tethers and prints their logs (what a failure needs), then removes the run's
+     * containers and its directory, whatever failed before.
+     */
+    static void tearDown(String test, Path dir, Tether... tethers) {
+        try {
+            for (Tether t : tethers) {
+                if (t != null) {
+                    t.close();
+                    System.out.println("[tether log, " + test + " " + t.socket.getFileName() + "]\n" + t.log());
+                }
+            }
+        } finally {
+            Engine.cleanup();
+            deleteTree(dir);
+        }
+    }
+
     static void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;

@@ -40,13 +40,8 @@ class ReapOwnersIT {
     static void down() {
         try {
             children.forEach(Cli.Running::close);
-            if (tether != null) {
-                tether.close();
-                System.out.println("[tether log, ReapOwnersIT]\n" + tether.log());
-            }
         } finally {
-            Engine.cleanup();
-            ReapKit.deleteTree(dir);
+            ReapKit.tearDown("ReapOwnersIT", dir, tether);
         }
     }
 

@@ -55,15 +55,7 @@ class ReapSessionsIT {
 
     @AfterAll
     static void down() {
-        try {
-            if (tether != null) {
-                tether.close();
-                System.out.println("[tether log, ReapSessionsIT]\n" + tether.log());
-            }
-        } finally {
-            Engine.cleanup();
-            ReapKit.deleteTree(dir);
-        }
+        ReapKit.tearDown("ReapSessionsIT", dir, tether);
     }
 
     static Stream<String> clis() {

@@ -76,17 +76,7 @@ class TcpIT {
 
     @AfterAll
     static void down() {
-        try {
-            for (ReapKit.Tether t : new ReapKit.Tether[] {loopback, tls}) {
-                if (t != null) {
-                    t.close();
-                    System.out.println("[tether log, TcpIT]\n" + t.log());
-                }
-            }
-        } finally {
-            Engine.cleanup();
-            ReapKit.deleteTree(dir);
-        }
+        ReapKit.tearDown("TcpIT", dir, loopback, tls);
     }
 
     static Stream<String> clis() {
