@@ -33,9 +33,13 @@ class McpDefaultsIT {
 
     private static final long GIB_2 = 2L << 30;
     private static final long ONE_CPU = 1_000_000_000L;
-    /** Says what it sees as PID 1 and whether it may gain privileges, then idles with no SIGTERM handler. */
+    /**
+     * Says what it sees as PID 1 and whether it may gain privileges, then idles with no SIGTERM handler. Its own
+     * command line comes first in what it prints, so the marker is spelled {@code rea""dy} there: only the echo says
+     * ready, once the lines before it are out.
+     */
     private static final String SERVER = "tr '\\0' ' ' </proc/1/cmdline; echo; grep NoNewPrivs /proc/self/status;"
-            + " echo ready; while :; do sleep 1; done";
+            + " echo rea\"\"dy; while :; do sleep 1; done";
     private static final int RUNS = 3;
 
     private static Path dir;
