@@ -181,10 +181,15 @@ class TetherContainerIT {
 
     // ---------------------------------------------------------------- helpers
 
-    /** A directory tether's user (10001) may create its socket in, bind-mounted at /run/tether. */
+    /**
+     * A directory of tether's user (10001) for its socket, bind-mounted at /run/tether: private to that user, as
+     * tether demands (it refuses a directory another user could write to). The test runs as root, which may connect.
+     */
     private static Path socketDir(String purpose) throws IOException {
         Path sockets = Files.createDirectory(dir.resolve(purpose));
-        Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwx------"));
+        Files.setAttribute(sockets, "unix:uid", 10001);
+        Files.setAttribute(sockets, "unix:gid", 10001);
         return sockets;
     }
 
@@ -202,8 +207,12 @@ class TetherContainerIT {
         args.addAll(List.of(tetherArgs));
         Cli.Result run = new Cli(Cli.NEW, Engine.socket()).run(args.toArray(String[]::new));
         assertThat(run.exitCode()).as(run.describe()).isZero();
-        Engine.awaitContainer(name, c -> c.at("/State/Health/Status").asText().equals("healthy"),
-                "healthy (log: " + logs(name) + ")", HEALTHY_WITHIN);
+        try {
+            Engine.awaitContainer(name, c -> c.at("/State/Health/Status").asText().equals("healthy"), "healthy",
+                    HEALTHY_WITHIN);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\ntether's log: " + logs(name), e);
+        }
         return name;
     }
 
