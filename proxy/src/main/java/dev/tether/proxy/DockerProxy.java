@@ -42,6 +42,7 @@ public final class DockerProxy implements AutoCloseable {
     private static final Duration DRAIN_POLL = Duration.ofMillis(50);
     private final AtomicInteger open = new AtomicInteger();
     private Channel server;
+    private ListeningSocket.Claim claim;
 
     private DockerProxy(ProxyConfig config, ProxyEvents events, String instance) {
         this.config = config;
@@ -70,9 +71,9 @@ public final class DockerProxy implements AutoCloseable {
     }
 
     private void bind() throws IOException {
-        ListeningSocket.prepare(config.socket(), config.socketGroup());
+        claim = ListeningSocket.claim(config.socket(), config.socketGroup());
         Upstream upstream = new Upstream(config.upstream());
-        Peers peers = new Peers();
+        Peers peers = new Peers(config.socket());
         CreateInterceptor creates = new CreateInterceptor(
                 new CreateLabeler(instance, Processes.bootId(), Processes.pidNamespace(), config.forcedTie()));
         Path hidden = ListeningSocket.privateBindPath(config.socket());
@@ -99,6 +100,7 @@ public final class DockerProxy implements AutoCloseable {
             if (server != null) {
                 server.close().syncUninterruptibly();
             }
+            claim.close();
             throw e;
         }
         log.info("listening on {}, relaying to {}", config.socket(), config.upstream().uri());
@@ -172,6 +174,9 @@ public final class DockerProxy implements AutoCloseable {
         }
         deleteSocket();
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (claim != null) {
+            claim.close(); // last: until now a `tether run` must wait rather than start another tether
+        }
         log.info("stopped");
     }
 
