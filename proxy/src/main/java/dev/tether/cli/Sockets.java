@@ -12,6 +12,12 @@ final class Sockets {
         if (runtime != null && !runtime.isBlank()) {
             return Path.of(runtime, "tether", "docker.sock");
         }
-        return Path.of(System.getProperty("user.home"), ".tether", "docker.sock");
+        return home().resolve(".tether/docker.sock");
+    }
+
+    /** $HOME, as the launcher and shells read it; the password file's home only without one. */
+    static Path home() {
+        String home = System.getenv("HOME");
+        return home != null && home.startsWith("/") ? Path.of(home) : Path.of(System.getProperty("user.home"));
     }
 }
