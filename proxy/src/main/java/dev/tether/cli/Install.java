@@ -14,9 +14,10 @@ import picocli.CommandLine.Option;
 
 /** {@code tether install}: a user service that runs {@code tether up} at login and restarts it if it fails. */
 @Command(name = "install", mixinStandardHelpOptions = true,
-        description = {"Installs tether as your user's service: a systemd user unit (~/.config/systemd/user/tether.service),",
-                "or a launchd agent on macOS, that runs `tether up` and restarts it on failure; enables and starts it.",
-                "Prints, never writes, the DOCKER_HOST line for your shell profile. Running it again changes nothing."})
+        description = {"Installs tether as your user's service, enabled and started (systemd; launchd on macOS).",
+                "Writes a systemd user unit (~/.config/systemd/user/tether.service), or a launchd agent on macOS, that runs",
+                "`tether up` and restarts it on failure. Prints, never writes, the DOCKER_HOST line for your shell profile.",
+                "Running it again changes nothing."})
 final class Install implements Callable<Integer> {
 
     @Option(names = "--socket", paramLabel = "PATH",

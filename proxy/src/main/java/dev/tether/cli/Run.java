@@ -15,9 +15,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Runs COMMAND with DOCKER_HOST set to tether's socket, starting a tether first if none serves it.",
                 "For MCP configs: \"command\": \"tether\", \"args\": [\"run\", \"--\", \"docker\", \"run\", \"-i\", \"--rm\", \"IMAGE\"].",
-                "COMMAND replaces tether run (exec): its parent stays the MCP host. A tether it starts runs detached,",
-                "in its own session, logging to $XDG_STATE_HOME/tether/tether.log (else ~/.local/state/tether/tether.log);",
-                "TETHER_RUN_TIMEOUT (seconds, default 60) bounds the wait for it."})
+                "COMMAND replaces tether run (exec): its parent stays the MCP host.",
+                "A tether it starts runs detached, in its own session, logging to $XDG_STATE_HOME/tether/tether.log",
+                "(else ~/.local/state/tether/tether.log); TETHER_RUN_TIMEOUT (seconds, default 60) bounds the wait for it."})
 final class Run implements Callable<Integer> {
 
     @Option(names = "--socket", paramLabel = "PATH",

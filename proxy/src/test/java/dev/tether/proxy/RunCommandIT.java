@@ -143,6 +143,21 @@ class RunCommandIT {
         assertThat(tethersOn(socket)).hasSize(1);
     }
 
+    @Test
+    void aTetherThatCannotStartIsReportedWithItsLogAndTheCommandNeverRuns() throws Exception {
+        Path tooLong = dir.resolve("x".repeat(120) + ".sock");
+        Path marker = dir.resolve("ran");
+
+        Cli.Running run = launch(List.of("run", "--socket", tooLong.toString(), "--", "touch", marker.toString()));
+        Cli.Result result = run.await(START);
+
+        assertThat(result.exitCode()).as(result.toString()).isEqualTo(1);
+        assertThat(result.stderr()).contains("tether up on " + tooLong + " exited before serving; its log (" + log() + ")")
+                .contains("longer than 107 bytes");
+        assertThat(Files.exists(marker)).as("the command did not run").isFalse();
+        assertThat(tethersOn(tooLong)).isEmpty();
+    }
+
     private Path log() {
         return dir.resolve("state/tether/tether.log");
     }
