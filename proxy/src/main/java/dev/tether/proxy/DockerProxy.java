@@ -43,6 +43,7 @@ public final class DockerProxy implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private Channel server;
     private ListeningSocket.Claim claim;
+    private boolean claimTaken;
 
     private DockerProxy(ProxyConfig config, ProxyEvents events, String instance) {
         this.config = config;
@@ -113,6 +114,16 @@ public final class DockerProxy implements AutoCloseable {
         ch.closeFuture().addListener(f -> open.decrementAndGet());
     }
 
+    /**
+     * Hands over the lock on the socket's path ({@code <socket>.lock}): {@link #close} then leaves it held, and the
+     * caller releases it once whatever else it serves beside the socket (the control socket) is closed too, so that
+     * a tether started next finds both paths free.
+     */
+    public synchronized AutoCloseable takeClaim() {
+        claimTaken = true;
+        return claim;
+    }
+
     /** The socket clients connect to. */
     public Path socket() {
         return config.socket();
@@ -174,7 +185,7 @@ public final class DockerProxy implements AutoCloseable {
         }
         deleteSocket();
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        if (claim != null) {
+        if (claim != null && !claimTaken) {
             claim.close(); // last: until now a `tether run` must wait rather than start another tether
         }
         log.info("stopped");

@@ -144,6 +144,33 @@ class RunCommandIT {
     }
 
     @Test
+    void aRunWhileTheTetherDrainsWaitsForItToGoThenStartsANewOne() throws Exception {
+        Cli.Running session = run(Engine.name("run-draining"));
+        session.write("open\n");
+        session.awaitStdout("open", START);
+        long old = tethersOn(socket).getFirst();
+        ProcessHandle.of(old).orElseThrow().destroy(); // SIGTERM: the open session keeps it draining for up to 10 s
+        // Its drain has begun once the socket file is gone (a client racing the signal itself fails as with any
+        // tether that stops under it); from then on it holds the lock but serves nobody new.
+        TetherExtension.awaitValue(() -> Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? 1 : 0, 0,
+                "the socket file of the draining tether", Duration.ofSeconds(30));
+        assertThat(ProcessHandle.of(old).map(ProcessHandle::isAlive)).as("draining, not gone").contains(true);
+
+        String name = Engine.name("run-after");
+        Cli.Running after = run(name);
+        after.write("after\n");
+        after.awaitStdout("after", START);
+
+        String instance = Engine.inspect(name).at("/Config/Labels").path(TetherLabels.INSTANCE).asText();
+        assertThat(instance).as("created through a new tether").doesNotStartWith(old + "-");
+        assertThat(ProcessHandle.of(old).map(ProcessHandle::isAlive)).as("the old tether has gone")
+                .isNotEqualTo(Optional.of(true));
+        assertThat(tethersOn(socket)).hasSize(1);
+        assertThat(Files.readString(log())).as("the new tether started once, when the old one had released the socket")
+                .containsOnlyOnce("stopped").doesNotContain("already running").doesNotContain("already listening");
+    }
+
+    @Test
     void aTetherThatCannotStartIsReportedWithItsLogAndTheCommandNeverRuns() throws Exception {
         Path tooLong = dir.resolve("x".repeat(120) + ".sock");
         Path marker = dir.resolve("ran");
