@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -124,6 +125,26 @@ class RunCommandIT {
     }
 
     @Test
+    void aSymlinkOnPathRunFromAnotherDirectoryFindsTheRepositoryAndExecsAllTheWay() throws Exception {
+        Path bin = Files.createDirectory(dir.resolve("bin"));
+        Files.createSymbolicLink(bin.resolve("tether"), Engine.root().resolve("tether"));
+        String name = Engine.name("run-symlink");
+        // sh execs `tether` found on PATH, which execs docker: one process from sh to the docker CLI
+        Cli.Running run = launch(List.of("sh", "-c", "cd / && exec tether \"$@\"", "sh",
+                        "run", "--socket", socket.toString(), "--", Cli.NEW, "run", "-i", "--rm", "--network", "none",
+                        "--label", Engine.labelArg(), "--name", name, Engine.TEST_IMAGE, "cat"),
+                Map.of("PATH", bin + ":" + System.getenv("PATH")));
+
+        run.write("via the symlink\n");
+        run.awaitStdout("via the symlink", START);
+
+        JsonNode labels = Engine.inspect(name).at("/Config/Labels");
+        assertThat(labels.path(TetherLabels.OWNER_PID).asText()).isEqualTo(Long.toString(run.pid()));
+        assertThat(labels.path(TetherLabels.HOST_PID).asText()).isEqualTo(Long.toString(ProcessHandle.current().pid()));
+        assertThat(tethersOn(socket)).hasSize(1);
+    }
+
+    @Test
     void aStaleSocketFileFromACrashedTetherIsNotTakenForARunningOne() throws Exception {
         try (var stale = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
             stale.bind(java.net.UnixDomainSocketAddress.of(socket)); // closing leaves the file behind, as a crash does
@@ -204,6 +225,10 @@ class RunCommandIT {
         List<String> command = new ArrayList<>();
         command.add(Engine.root().resolve("tether").toString());
         command.addAll(args);
+        return launch(command, Map.of());
+    }
+
+    private Cli.Running launch(List<String> command, Map<String, String> extraEnv) {
         var pb = new ProcessBuilder(command).directory(dir.toFile());
         var env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("DOCKER_"));
@@ -211,6 +236,7 @@ class RunCommandIT {
         env.put("DOCKER_CONFIG", dockerConfig.toString());
         env.put("DOCKER_CLI_HINTS", "false");
         env.put("XDG_STATE_HOME", dir.resolve("state").toString());
+        env.putAll(extraEnv);
         try {
             Cli.Running r = new Cli.Running(String.join(" ", command), pb.start());
             runs.add(r);
