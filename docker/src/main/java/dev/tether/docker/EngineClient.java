@@ -82,6 +82,28 @@ public final class EngineClient implements AutoCloseable {
         return List.copyOf(labelsOfContainersLabelled(label).keySet());
     }
 
+    /** The ids of every container, in any state, that carries all of {@code labels} ({@code KEY} or {@code KEY=VALUE}). */
+    public List<String> containersLabelled(List<String> labels) {
+        return docker().listContainersCmd().withShowAll(true).withLabelFilter(labels).exec().stream()
+                .map(Container::getId).toList();
+    }
+
+    /**
+     * The inspect documents of the running containers that carry all of {@code labels} ({@code KEY} or
+     * {@code KEY=VALUE}; none: every running container). One that goes meanwhile is left out.
+     */
+    public List<JsonNode> inspectRunning(List<String> labels) {
+        var list = docker().listContainersCmd();
+        if (!labels.isEmpty()) {
+            list.withLabelFilter(labels);
+        }
+        List<JsonNode> found = new java.util.ArrayList<>();
+        for (Container c : list.exec()) {
+            inspectTree(c.getId()).ifPresent(found::add);
+        }
+        return found;
+    }
+
     /** The labels of every container, in any state, that carries {@code label}, by container id. */
     public Map<String, Map<String, String>> labelsOfContainersLabelled(String label) {
         Map<String, Map<String, String>> labels = new HashMap<>();
@@ -93,6 +115,11 @@ public final class EngineClient implements AutoCloseable {
 
     /** Inspects as a JSON tree: docker-java's typed model lacks fields tether reads (StopTimeout). */
     public Optional<ContainerInfo> inspect(String idOrName) {
+        return inspectTree(idOrName).map(EngineClient::toInfo);
+    }
+
+    /** The engine's inspect document, whole; empty when the engine does not know the container. */
+    public Optional<JsonNode> inspectTree(String idOrName) {
         var request = DockerHttpClient.Request.builder()
                 .method(DockerHttpClient.Request.Method.GET)
                 .path("/containers/" + URLEncoder.encode(idOrName, StandardCharsets.UTF_8) + "/json")
@@ -106,7 +133,7 @@ public final class EngineClient implements AutoCloseable {
                 throw new EngineException("inspect " + idOrName + ": " + response.getStatusCode() + " "
                         + body.path("message").asText());
             }
-            return Optional.of(toInfo(body));
+            return Optional.of(body);
         } catch (IOException e) {
             throw new EngineException("inspect " + idOrName + " at " + endpoint.uri() + ": " + e.getMessage(), e);
         }

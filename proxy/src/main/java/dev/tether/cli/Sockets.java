@@ -8,7 +8,7 @@ final class Sockets {
     private Sockets() {}
 
     static Path defaultSocket() {
-        return defaultSocket(System.getenv("XDG_RUNTIME_DIR"), Path.of(System.getProperty("user.home")));
+        return defaultSocket(System.getenv("XDG_RUNTIME_DIR"), home());
     }
 
     static Path defaultSocket(String runtimeDir, Path home) {
@@ -16,5 +16,11 @@ final class Sockets {
             return Path.of(runtimeDir, "tether", "docker.sock");
         }
         return home.resolve(".tether").resolve("docker.sock");
+    }
+
+    /** $HOME, as the launcher and shells read it; the password file's home only without one. */
+    static Path home() {
+        String home = System.getenv("HOME");
+        return home != null && home.startsWith("/") ? Path.of(home) : Path.of(System.getProperty("user.home"));
     }
 }

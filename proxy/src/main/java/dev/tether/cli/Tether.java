@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Tether.Version.class,
         description = "Ties every Docker container to the process that started it.",
-        subcommands = {Up.class, Ps.class, Status.class, Sweep.class, Audit.class, Setup.class, Doctor.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {Up.class, Run.class, Ps.class, Status.class, Sweep.class, Audit.class, Setup.class, Doctor.class,
+                Install.class, Uninstall.class, CommandLine.HelpCommand.class})
 public final class Tether {
 
     public static void main(String[] args) {

@@ -133,6 +133,7 @@ final class Up implements Callable<Integer> {
         witness.reportTo(reaper);
         DockerProxy proxy = DockerProxy.start(config, witness);
         proxyRef.set(proxy);
+        AutoCloseable claim = proxy.takeClaim();
         ControlServer control;
         try {
             control = ControlServer.start(controlPath, config.socketGroup(), config.allowedUids(), Map.of(
@@ -142,6 +143,7 @@ final class Up implements Callable<Integer> {
                     "/metrics", () -> Reply.text("text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
         } catch (RuntimeException | java.io.IOException e) {
             proxy.close();
+            claim.close();
             throw e;
         }
         if (!trainingRun) { // a training run must never reap: it may run beside a user's own tether
@@ -154,7 +156,7 @@ final class Up implements Callable<Integer> {
             reaper.close();
             proxy.drain(drainFor);
             control.close();
-            try (watcher; client; journal) {
+            try (claim; watcher; client; journal) { // closed last to first: the claim last, once both sockets are gone
                 stopped.countDown();
             } catch (Exception e) {
                 log.debug("closing: {}", e.toString());

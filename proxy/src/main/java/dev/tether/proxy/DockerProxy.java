@@ -47,6 +47,8 @@ public final class DockerProxy implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private Channel server;
     private Channel tcpServer;
+    private ListeningSocket.Claim claim;
+    private boolean claimTaken;
 
     private DockerProxy(ProxyConfig config, ProxyEvents events, String instance) {
         this.config = config;
@@ -77,9 +79,9 @@ public final class DockerProxy implements AutoCloseable {
     private void bind() throws IOException {
         Optional<TcpListener> tcp = config.tcp().isPresent()
                 ? Optional.of(TcpListener.prepare(config.tcp().get())) : Optional.empty();
-        ListeningSocket.prepare(config.socket(), config.socketGroup());
+        claim = ListeningSocket.claim(config.socket(), config.socketGroup());
         Upstream upstream = new Upstream(config.upstream());
-        Peers peers = new Peers();
+        Peers peers = new Peers(config.socket());
         AccessGate gate = new AccessGate(config.allowedUids(), config.socket().toString(), config.headTimeout());
         CreateInterceptor creates = new CreateInterceptor(
                 new CreateLabeler(instance, Processes.bootId(), Processes.pidNamespace(), config.forcedTie(),
@@ -126,6 +128,7 @@ public final class DockerProxy implements AutoCloseable {
                 server.close().syncUninterruptibly();
                 Files.deleteIfExists(config.socket());
             }
+            claim.close();
             throw e;
         }
         log.info("listening on {}, relaying to {}", config.socket(), config.upstream().uri());
@@ -141,6 +144,16 @@ public final class DockerProxy implements AutoCloseable {
         channels.add(ch);
         open.incrementAndGet();
         ch.closeFuture().addListener(f -> open.decrementAndGet());
+    }
+
+    /**
+     * Hands over the lock on the socket's path ({@code <socket>.lock}): {@link #close} then leaves it held, and the
+     * caller releases it once whatever else it serves beside the socket (the control socket) is closed too, so that
+     * a tether started next finds both paths free.
+     */
+    public synchronized AutoCloseable takeClaim() {
+        claimTaken = true;
+        return claim;
     }
 
     /** The socket clients connect to. */
@@ -207,6 +220,9 @@ public final class DockerProxy implements AutoCloseable {
         }
         deleteSocket();
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (claim != null && !claimTaken) {
+            claim.close(); // last: until now a `tether run` must wait rather than start another tether
+        }
         log.info("stopped");
     }
 

@@ -9,7 +9,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -23,6 +25,9 @@ final class ListeningSocket {
     /** sockaddr_un holds 108 bytes, the terminating NUL included. */
     static final int MAX_PATH_BYTES = 107;
 
+    /** Far longer than the launcher's test of the lock holds it. */
+    private static final Duration CLAIM_PATIENCE = Duration.ofSeconds(2);
+
     private ListeningSocket() {}
 
     /** Thrown when tether must not start on this path; the message says why and what to do. */
@@ -32,12 +37,78 @@ final class ListeningSocket {
         }
     }
 
+    /**
+     * A tether's claim on its socket path for its whole life: an exclusive flock on {@code <socket>.lock}, which
+     * holds its pid. Two tethers starting at once on one path cannot both bind, and the launcher's {@code tether run}
+     * tells a serving tether from a stale socket file by one {@code flock -n}. The file stays when released:
+     * removing a lock file lets a second locker lock a file nobody else sees.
+     */
+    static final class Claim implements AutoCloseable {
+        private final int fd;
+        private boolean released;
+
+        private Claim(int fd) {
+            this.fd = fd;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!released) {
+                released = true;
+                PosixCalls.close(fd);
+            }
+        }
+    }
+
+    static Path lockFile(Path socket) {
+        return socket.resolveSibling(socket.getFileName() + ".lock");
+    }
+
+    /**
+     * Claims the path for this tether, then {@link #prepare prepares} it: refuses a path another tether holds.
+     * The claim covers the control socket beside it too.
+     */
+    static Claim claim(Path socket, Optional<String> group) throws IOException {
+        checkLength(socket);
+        makeDirectory(socket, group);
+        Path lock = lockFile(socket);
+        // `tether run` tests the lock by taking it shared for an instant: a refusal waits those out.
+        long deadline = System.nanoTime() + CLAIM_PATIENCE.toNanos();
+        int fd;
+        while ((fd = PosixCalls.tryExclusiveFlock(lock)) < 0 && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+        }
+        if (fd < 0) {
+            String holder = Files.readString(lock).strip();
+            throw new Refused("another tether" + (holder.isEmpty() ? "" : " (pid " + holder + ")")
+                    + " is already running on " + socket + " (it holds " + lock + "); stop it first, or choose another --socket");
+        }
+        Claim claim = new Claim(fd);
+        try {
+            Files.writeString(lock, ProcessHandle.current().pid() + "\n");
+            prepare(socket, group);
+            return claim;
+        } catch (IOException | RuntimeException e) {
+            claim.close();
+            throw e;
+        }
+    }
+
     /** Checks the path and clears a stale socket left by a crash; refuses a live one and anything not a socket. */
     static void prepare(Path socket, Optional<String> group) throws IOException {
+        checkLength(socket);
+        makeDirectory(socket, group);
+        clearStale(socket);
+    }
+
+    private static void checkLength(Path socket) throws Refused {
         if (socket.toString().getBytes().length > MAX_PATH_BYTES) {
             throw new Refused("socket path " + socket + " is longer than " + MAX_PATH_BYTES
                     + " bytes, the limit of a unix socket address; choose a shorter --socket");
         }
+    }
+
+    private static void makeDirectory(Path socket, Optional<String> group) throws IOException {
         SocketDirectory.check(socket);
         Path dir = socket.getParent();
         if (!Files.isDirectory(dir)) {
@@ -48,6 +119,9 @@ final class ListeningSocket {
             }
             SocketDirectory.check(socket); // another user may have made it first
         }
+    }
+
+    private static void clearStale(Path socket) throws IOException {
         if (Files.isSymbolicLink(socket)) {
             throw new Refused(socket + " is a symbolic link; tether will not follow it: remove it or choose another --socket");
         }

@@ -24,8 +24,13 @@ final class Peers {
     private static final Logger log = LoggerFactory.getLogger(Peers.class);
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("tether.peer");
 
+    private final java.nio.file.Path socket;
     private final AtomicBoolean warnedPidZero = new AtomicBoolean();
     private final AtomicBoolean warnedRemote = new AtomicBoolean();
+
+    Peers(java.nio.file.Path socket) {
+        this.socket = socket;
+    }
 
     Peer identify(Channel client) {
         Peer known = client.attr(PEER).get();
@@ -55,8 +60,10 @@ final class Peers {
         }
         if (credentials.pid() == 0) {
             if (warnedPidZero.compareAndSet(false, true)) {
-                log.warn("clients' pids read as 0: tether runs in another PID namespace than its clients (a container"
-                        + " without --pid=host?); their containers are labelled owner.pid=0 and cannot be tied");
+                log.warn("a client of {} has pid 0: tether runs in another PID namespace than its clients (in a container"
+                        + " without --pid=host?), so it cannot see who they are. Their containers are labelled owner.pid=0"
+                        + " and are never tied to a process nor reaped. Run tether in the clients' PID namespace"
+                        + " (docker run --pid=host …). Said once.", socket);
             }
             return new Peer(ProcessId.UNKNOWN, credentials.uid(), List.of());
         }

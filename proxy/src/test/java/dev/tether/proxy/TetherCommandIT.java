@@ -84,7 +84,29 @@ class TetherCommandIT {
         Launched second = up("--socket", socket.toString());
         assertThat(second.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(second.process.exitValue()).isEqualTo(1);
-        assertThat(second.stderr()).contains("another process is already listening on " + socket);
+        assertThat(second.stderr()).contains("is already running on " + socket);
+        assertThat(docker("version").exitCode()).isZero();
+    }
+
+    @Test
+    void twoTethersStartedAtOnceOnOneSocketNeverBothServe() throws Exception {
+        Launched one = up("--socket", socket.toString());
+        Launched two = up("--socket", socket.toString());
+
+        // exactly one of them exits, refused; the other serves
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (one.process.isAlive() && two.process.isAlive() && System.nanoTime() < deadline) {
+            Engine.pause();
+        }
+        Launched refused = one.process.isAlive() ? two : one;
+        Launched serving = refused == one ? two : one;
+        assertThat(refused.process.waitFor(10, TimeUnit.SECONDS)).as("one of the two exits").isTrue();
+        assertThat(refused.process.exitValue()).isEqualTo(1);
+        assertThat(refused.stderr()).contains("another tether (pid ").contains("is already running on " + socket);
+        serving.awaitStdout("export DOCKER_HOST=");
+        assertThat(serving.process.isAlive()).isTrue();
+        assertThat(Files.readString(dir.resolve("docker.sock.lock")).strip())
+                .as("the lock file names the serving tether").isEqualTo(Long.toString(serving.process.pid()));
         assertThat(docker("version").exitCode()).isZero();
     }
 
@@ -149,7 +171,13 @@ class TetherCommandIT {
         var labels = Engine.inspect(id).at("/Config/Labels");
         assertThat(labels.path("dev.tether.owner.pid").asText()).isEqualTo("0");
         assertThat(labels.path("dev.tether.tie").asText()).as("nothing to tie to").isEqualTo("none");
-        assertThat(tether.stderr()).contains("another PID namespace");
+        Cli.Result again = docker("run", "-d", "--network", "none", "--label", Engine.labelArg(), Engine.TEST_IMAGE, "true");
+        assertThat(again.exitCode()).as(again.toString()).isZero();
+        assertThat(tether.stderr()).as("said once, naming the socket and the fix")
+                .containsOnlyOnce("another PID namespace")
+                .contains("a client of " + socket + " has pid 0")
+                .contains("never tied to a process nor reaped")
+                .contains("--pid=host");
     }
 
     private Cli.Result docker(String... args) {

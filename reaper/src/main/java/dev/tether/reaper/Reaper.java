@@ -108,7 +108,12 @@ public final class Reaper implements AutoCloseable {
      * only says what is due).
      */
     public List<Swept> sweepNow(boolean dryRun) {
-        List<Swept> report = judgeAll();
+        return sweepNow(dryRun, List.of());
+    }
+
+    /** {@link #sweepNow(boolean)} for the tied containers that also carry every one of {@code labels} only. */
+    public List<Swept> sweepNow(boolean dryRun, List<String> labels) {
+        List<Swept> report = judgeAll(labels);
         if (!dryRun) {
             long noticed = System.nanoTime();
             for (Swept swept : report) {
@@ -121,8 +126,14 @@ public final class Reaper implements AutoCloseable {
     }
 
     private List<Swept> judgeAll() {
+        return judgeAll(List.of());
+    }
+
+    private List<Swept> judgeAll(List<String> labels) {
         List<Swept> report = new ArrayList<>();
-        for (String id : engine.containersLabelled(TetherLabels.TIE)) {
+        List<String> filter = new ArrayList<>(labels);
+        filter.add(TetherLabels.TIE);
+        for (String id : engine.containersLabelled(filter)) {
             engine.inspect(id).flatMap(TiedContainer::of).ifPresent(c -> report.add(new Swept(c, judge.judge(c))));
         }
         return report;

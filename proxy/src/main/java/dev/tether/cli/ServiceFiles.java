@@ -1,0 +1,106 @@
+package dev.tether.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * What {@code tether install} writes: a systemd user unit on Linux, a launchd agent on macOS. Pure text and paths, no
+ * I/O, so the content is tested as is.
+ */
+final class ServiceFiles {
+
+    static final String SYSTEMD_UNIT = "tether.service";
+    static final String LAUNCHD_LABEL = "dev.tether";
+    /** Longer than tether's default --drain (10 s): a stop lets open sessions finish before the manager kills. */
+    static final int STOP_TIMEOUT_SECONDS = 30;
+
+    private ServiceFiles() {}
+
+    /** {@code $XDG_CONFIG_HOME/systemd/user/tether.service}, else under {@code ~/.config}, as systemd reads them. */
+    static Path systemdUnitPath(Map<String, String> env, Path home) {
+        String config = env.get("XDG_CONFIG_HOME");
+        Path base = config != null && config.startsWith("/") ? Path.of(config) : home.resolve(".config");
+        return base.resolve("systemd/user").resolve(SYSTEMD_UNIT);
+    }
+
+    /** The symlink {@code systemctl --user enable} makes for {@code WantedBy=default.target}. */
+    static Path systemdWantsLink(Path unit) {
+        return unit.resolveSibling("default.target.wants").resolve(SYSTEMD_UNIT);
+    }
+
+    static Path launchdPlistPath(Path home) {
+        return home.resolve("Library/LaunchAgents").resolve(LAUNCHD_LABEL + ".plist");
+    }
+
+    /** @param command the launcher and its arguments: {@code /…/tether up --socket …} */
+    static String systemdUnit(List<String> command) {
+        return """
+                # Written by `tether install`; `tether uninstall` stops and removes it.
+                [Unit]
+                Description=tether: ties every Docker container to the process that started it
+
+                [Service]
+                Type=simple
+                ExecStart=%s
+                Restart=on-failure
+                RestartSec=2
+                # SIGTERM: tether stops accepting, then lets open sessions finish for up to --drain (10s).
+                KillSignal=SIGTERM
+                TimeoutStopSec=%d
+
+                [Install]
+                WantedBy=default.target
+                """.formatted(command.stream().map(ServiceFiles::systemdWord).collect(Collectors.joining(" ")),
+                STOP_TIMEOUT_SECONDS);
+    }
+
+    /** @param log where launchd sends tether's stdout and stderr */
+    static String launchdPlist(List<String> command, Path log) {
+        String arguments = command.stream().map(a -> "    <string>" + xml(a) + "</string>\n").collect(Collectors.joining());
+        return """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+                <!-- Written by `tether install`; `tether uninstall` stops and removes it. -->
+                <plist version="1.0">
+                <dict>
+                  <key>Label</key>
+                  <string>%s</string>
+                  <key>ProgramArguments</key>
+                  <array>
+                %s  </array>
+                  <key>RunAtLoad</key>
+                  <true/>
+                  <key>KeepAlive</key>
+                  <dict>
+                    <key>SuccessfulExit</key>
+                    <false/>
+                  </dict>
+                  <key>ExitTimeOut</key>
+                  <integer>%d</integer>
+                  <key>StandardOutPath</key>
+                  <string>%s</string>
+                  <key>StandardErrorPath</key>
+                  <string>%s</string>
+                </dict>
+                </plist>
+                """.formatted(LAUNCHD_LABEL, arguments, STOP_TIMEOUT_SECONDS, xml(log.toString()), xml(log.toString()));
+    }
+
+    /**
+     * One ExecStart word: plain when it can be, else double-quoted with C escapes. {@code %} is a specifier and
+     * {@code $} a variable to systemd, so both are doubled.
+     */
+    static String systemdWord(String word) {
+        String escaped = word.replace("%", "%%").replace("$", "$$");
+        if (!escaped.isEmpty() && escaped.chars().noneMatch(c -> c <= ' ' || c == '"' || c == '\'' || c == '\\' || c == ';')) {
+            return escaped;
+        }
+        return "\"" + escaped.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n").replace("\t", "\\t") + "\"";
+    }
+
+    private static String xml(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}
