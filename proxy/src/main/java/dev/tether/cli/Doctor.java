@@ -27,8 +27,8 @@ import picocli.CommandLine.Option;
                 "with the fix. Exits 1 if any check fails."})
 final class Doctor implements Callable<Integer> {
 
-    @Option(names = "--socket", paramLabel = "PATH", description = "tether's socket (default: as tether up).")
-    Path socket;
+    @Mixin
+    SocketOption socket;
 
     @Mixin
     EngineOption engine;
@@ -46,7 +46,7 @@ final class Doctor implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
+        Path path = socket.path();
         Path control = ControlServer.socketFor(path);
         Optional<JsonNode> status = ControlClient.get(control, "/status");
         // The engine a running tether relays to is the one that matters; else the one tether up would choose.

@@ -20,9 +20,8 @@ import picocli.CommandLine.Option;
                 "Running it again changes nothing."})
 final class Install implements Callable<Integer> {
 
-    @Option(names = "--socket", paramLabel = "PATH",
-            description = "The socket the service serves (default: $XDG_RUNTIME_DIR/tether/docker.sock, else ~/.tether/docker.sock).")
-    Path socket;
+    @Mixin
+    SocketOption socket;
 
     @Mixin
     EngineOption engine;
@@ -36,7 +35,7 @@ final class Install implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServiceManager manager = ServiceManager.ofThisMachine();
-        Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
+        Path path = socket.path();
         List<String> command = new ArrayList<>(List.of(Launcher.path().toString(), "up", "--socket", path.toString()));
         Endpoint upstream = engine.resolve(path);
         if (!upstream.uri().equals(Endpoints.DEFAULT_ENGINE.uri())) {

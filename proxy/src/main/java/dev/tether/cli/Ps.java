@@ -16,7 +16,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** {@code tether ps}: the tied containers, one line each. */
 @Command(name = "ps", mixinStandardHelpOptions = true,
@@ -28,12 +27,12 @@ final class Ps implements Callable<Integer> {
     @Mixin
     EngineOption engine;
 
-    @Option(names = "--socket", paramLabel = "PATH", description = "The running tether's socket (default: as tether up).")
-    Path socket;
+    @Mixin
+    SocketOption socket;
 
     @Override
     public Integer call() throws Exception {
-        Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
+        Path path = socket.path();
         Optional<JsonNode> sessions = ControlClient.get(ControlServer.socketFor(path), "/sessions");
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"CONTAINER", "NAME", "IMAGE", "TIE", "OWNER", "HOST", "ALIVE", "AGE", "ATTACHED"});

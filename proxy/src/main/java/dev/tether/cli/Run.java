@@ -1,10 +1,9 @@
 package dev.tether.cli;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -20,9 +19,8 @@ import picocli.CommandLine.Parameters;
                 "(else ~/.local/state/tether/tether.log); TETHER_RUN_TIMEOUT (seconds, default 60) bounds the wait for it."})
 final class Run implements Callable<Integer> {
 
-    @Option(names = "--socket", paramLabel = "PATH",
-            description = "The socket (default: $XDG_RUNTIME_DIR/tether/docker.sock, else ~/.tether/docker.sock).")
-    Path socket;
+    @Mixin
+    SocketOption socket;
 
     @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The command and its arguments, after --.")
     List<String> command;

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tether status}: asks the running tether what it is doing. */
@@ -15,15 +16,15 @@ import picocli.CommandLine.Option;
                 "time from death to gone. Exits 3 if no tether runs."})
 final class Status implements Callable<Integer> {
 
-    @Option(names = "--socket", paramLabel = "PATH", description = "The running tether's socket (default: as tether up).")
-    Path socket;
+    @Mixin
+    SocketOption socket;
 
     @Option(names = "--json", description = "The raw answer of the control socket's /status.")
     boolean json;
 
     @Override
     public Integer call() {
-        Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
+        Path path = socket.path();
         Path control = ControlServer.socketFor(path);
         Optional<JsonNode> status = ControlClient.get(control, "/status");
         if (status.isEmpty()) {

@@ -42,9 +42,8 @@ final class Up implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(Up.class);
 
-    @Option(names = "--socket", paramLabel = "PATH",
-            description = "Socket to listen on (default: $XDG_RUNTIME_DIR/tether/docker.sock, else ~/.tether/docker.sock).")
-    Path socket;
+    @Mixin
+    SocketOption socket;
 
     @Option(names = "--socket-group", paramLabel = "NAME",
             description = "Let this group connect too (mode 0660); by default only you can (0600).")
@@ -114,7 +113,7 @@ final class Up implements Callable<Integer> {
         // Linking the pidfd calls takes a tenth of start-up: done meanwhile, so the socket answers sooner.
         var watcherReady = CompletableFuture.supplyAsync(ProcessWatcher::create,
                 runnable -> Thread.ofPlatform().daemon().name("tether-start").start(runnable));
-        Path path = (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
+        Path path = socket.path();
         Path controlPath = ControlServer.socketFor(path);
         var config = Access.apply(new ProxyConfig(path, Optional.ofNullable(socketGroup), engine.resolve(path),
                 Optional.ofNullable(tie), Durations.parse(headTimeout), mcp.resolve(), AllowedUids.ANYONE, Optional.empty()),
