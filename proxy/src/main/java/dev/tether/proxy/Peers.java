@@ -9,6 +9,7 @@ import io.netty.channel.unix.PeerCredentials;
 import io.netty.util.AttributeKey;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,11 +25,11 @@ final class Peers {
     private static final Logger log = LoggerFactory.getLogger(Peers.class);
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("tether.peer");
 
-    private final java.nio.file.Path socket;
+    private final Path socket;
     private final AtomicBoolean warnedPidZero = new AtomicBoolean();
     private final AtomicBoolean warnedRemote = new AtomicBoolean();
 
-    Peers(java.nio.file.Path socket) {
+    Peers(Path socket) {
         this.socket = socket;
     }
 
