@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Timeout;
  * tether as a container: the image from container/Dockerfile, built here offline (container/build-local: the jar
  * from this build, a jlink'ed runtime imported as the base), run as its non-root user with the engine socket and a
  * socket directory bind-mounted. With {@code --pid=host} it ties and reaps a session of a docker CLI on the host;
- * without, it says that peer pids read as 0. SIGTERM drains and ends it.
+ * without, it says that its clients have pid 0. SIGTERM drains and ends it.
  */
 @Timeout(900)
 class TetherContainerIT {
@@ -155,7 +155,7 @@ class TetherContainerIT {
         JsonNode labels = Engine.inspect(name).at("/Config/Labels");
         assertThat(labels.path("dev.tether.owner.pid").asText()).isEqualTo("0");
         assertThat(labels.path("dev.tether.tie").asText()).isEqualTo("none");
-        String warning = awaitLog(tether, "pids read as 0");
+        String warning = awaitLog(tether, "has pid 0");
         assertThat(warning).contains("another PID namespace").contains("--pid=host");
         Engine.remove(name);
     }
