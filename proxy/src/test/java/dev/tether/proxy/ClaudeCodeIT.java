@@ -26,9 +26,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@code --undo} it starts it with plain docker again. No login is needed: {@code claude mcp list} starts each server
  * for a health check (MCP initialize, tools/list).
  *
- * <p>The launcher hosts run is a stand-in for {@code tether run} with its contract ({@code tether run -- COMMAND…}
- * execs COMMAND with DOCKER_HOST on tether's socket), pointed at the tether this test runs in-process: the real
- * {@code tether run} would start a daemon on the default socket of the temporary home, which would outlive the test.
+ * <p>The command written into the config is this checkout's real launcher, {@code ./tether run -- docker …}: it starts a
+ * detached tether on the temporary home's default socket (the test's first {@code tether run} does, so that Claude
+ * Code's health check does not wait for a JVM), and every start after that is the launcher's fast path. The test
+ * stops that tether at the end.
  */
 @Timeout(300)
 class ClaudeCodeIT {
@@ -63,16 +64,7 @@ class ClaudeCodeIT {
     void claudeCodeStartsTheRoutedServerThroughTetherAndPlainDockerAfterUndo() throws Exception {
         Path home = Files.createDirectories(tether.dir().resolve("home"));
         Path project = Files.createDirectories(home.resolve("project"));
-        Path launcher = home.resolve("bin/tether");
-        Files.createDirectories(launcher.getParent());
-        Files.writeString(launcher, """
-                #!/bin/sh
-                # Stand-in for `tether run -- COMMAND...`, on this test's tether.
-                [ "$1" = run ] && [ "$2" = -- ] || { echo "usage: tether run -- COMMAND..." >&2; exit 2; }
-                shift 2
-                DOCKER_HOST=unix://%s exec "$@"
-                """.formatted(tether.socket()));
-        Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwx------"));
+        Path launcher = Engine.root().resolve("tether");
         List<String> docker = List.of("run", "-i", "--rm", "--label", Engine.labelArg(), "--network", "none",
                 Engine.TEST_IMAGE, "sh", "-c", SERVER);
         ObjectNode config = RawHttp.JSON.createObjectNode().put("numStartups", 1);
@@ -88,7 +80,19 @@ class ClaudeCodeIT {
         Cli.Result setup = run(home, project, tetherCommand("setup", "claude-code", "--launcher", launcher.toString()));
         assertThat(setup.exitCode()).as(setup.toString()).isZero();
         assertThat(setup.out()).contains("busybox (user): route through tether");
+        Path lock = home.resolve(".tether/docker.sock.lock");
+        try {
+            Cli.Result started = run(home, project, List.of(launcher.toString(), "run", "--", "true"));
+            assertThat(started.exitCode()).as(started.toString()).isZero();
+            assertThat(Files.readString(lock).strip()).as("the pid of the tether `tether run` started").isNotEmpty();
+            claudeCodeConnectsThroughTetherThenPlainDockerAfterUndo(home, project, launcher);
+        } finally {
+            stopTetherHolding(lock);
+        }
+    }
 
+    private static void claudeCodeConnectsThroughTetherThenPlainDockerAfterUndo(Path home, Path project, Path launcher)
+            throws Exception {
         Instant before = Instant.now();
         Cli.Result list = run(home, project, List.of(claude.toString(), "mcp", "list"));
         String routedLine = "busybox: " + launcher + " run -- docker run -i --rm --label " + Engine.labelArg();
@@ -116,6 +120,26 @@ class ClaudeCodeIT {
         assertThat(direct.at("/Actor/Attributes/dev.tether.tie").isMissingNode())
                 .as("started on the engine directly, not through tether: " + direct).isTrue();
         Engine.awaitGone(direct.path("id").asText(), Duration.ofSeconds(60));
+    }
+
+    /** Stops the detached tether `tether run` started (its pid is in the socket's lock file), and waits for its end. */
+    private static void stopTetherHolding(Path lock) throws IOException {
+        if (!Files.exists(lock)) {
+            return;
+        }
+        String pid = Files.readString(lock).strip();
+        if (pid.isEmpty()) {
+            return;
+        }
+        ProcessHandle.of(Long.parseLong(pid)).ifPresent(tether -> {
+            tether.destroy();
+            try {
+                tether.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                tether.destroyForcibly();
+                throw new AssertionError("the tether `tether run` started (pid " + pid + ") did not stop on SIGTERM", e);
+            }
+        });
     }
 
     /** The engine's create event for this run's container created since {@code since}; its attributes are the labels. */
