@@ -39,6 +39,11 @@ final class Status implements Callable<Integer> {
         System.out.println("tether is running (pid " + s.path("pid").asLong() + ", since " + s.path("startedAt").asText() + ")");
         System.out.println("  socket    " + s.path("socket").asText());
         System.out.println("  control   " + s.path("control").asText());
+        JsonNode tcp = s.path("tcp");
+        if (tcp.isObject()) {
+            System.out.println("  tcp       " + tcp.path("uri").asText() + (tcp.path("tls").asBoolean()
+                    ? " (TLS, client certificates required)" : " (loopback, no TLS)"));
+        }
         System.out.println("  upstream  " + s.path("upstream").asText());
         System.out.println("  journal   " + s.path("journal").asText()
                 + (s.path("journalDropped").asLong() > 0 ? " (" + s.path("journalDropped").asLong() + " records dropped: not writable)" : ""));

@@ -137,7 +137,7 @@ final class Up implements Callable<Integer> {
         try {
             control = ControlServer.start(controlPath, config.socketGroup(), config.allowedUids(), Map.of(
                     "/sessions", () -> Reply.json(sessionsJson(proxy)),
-                    "/status", () -> Reply.json(statusJson(startedAt, path, controlPath, config, instance, client,
+                    "/status", () -> Reply.json(statusJson(startedAt, path, controlPath, proxy, config, instance, client,
                             journal, witness)),
                     "/metrics", () -> Reply.text("text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
         } catch (RuntimeException | java.io.IOException e) {
@@ -181,7 +181,8 @@ final class Up implements Callable<Integer> {
         return body;
     }
 
-    private static JsonNode statusJson(Instant startedAt, Path socket, Path control, ProxyConfig config, String instance,
+    private static JsonNode statusJson(Instant startedAt, Path socket, Path control, DockerProxy proxy,
+                                       ProxyConfig config, String instance,
                                        EngineClient client, AuditJournal journal, Witness witness) {
         ObjectNode s = JsonNodeFactory.instance.objectNode()
                 .put("pid", ProcessHandle.current().pid())
@@ -192,6 +193,8 @@ final class Up implements Callable<Integer> {
                 .put("upstream", config.upstream().uri())
                 .put("journal", journal.path().toString())
                 .put("journalDropped", journal.dropped());
+        proxy.tcpUri().ifPresent(uri -> s.putObject("tcp").put("uri", uri)
+                .put("tls", config.tcp().flatMap(t -> t.tls()).isPresent()));
         config.mcpDefaults().ifPresent(d -> s.putObject("mcpDefaults").put("memory", d.memory()).put("nanoCpus", d.nanoCpus()));
         ObjectNode tied = s.putObject("tied");
         try {

@@ -139,6 +139,11 @@ public final class DockerProxy implements AutoCloseable {
         return Optional.ofNullable(tcpServer).map(ch -> (InetSocketAddress) ch.localAddress());
     }
 
+    /** That address as a client's {@code DOCKER_HOST} names it: {@code tcp://127.0.0.1:2375}. */
+    public Optional<String> tcpUri() {
+        return tcpAddress().map(TcpListener::uri);
+    }
+
     /** Counts a connection, a client's or the engine connection opened for it, while it is open. */
     private void track(Channel ch) {
         channels.add(ch);

@@ -269,6 +269,23 @@ class TcpIT {
         return tether;
     }
 
+    @Test
+    void tetherStatusShowsTheTcpAddressAndWhetherItNeedsTls() throws IOException {
+        assertThat(status(loopback).out()).contains("  tcp       tcp://127.0.0.1:" + loopbackPort + " (loopback, no TLS)");
+        // 0.0.0.0 is bound dual-stack, as every address: the kernel names it [::]
+        assertThat(status(tls).out()).containsPattern("  tcp       tcp://(0\\.0\\.0\\.0|\\[::]):" + tlsPort
+                + " \\(TLS, client certificates required\\)");
+    }
+
+    private static Cli.Result status(ReapKit.Tether t) throws IOException {
+        List<String> command = ReapKit.tetherCommand("status", "--socket", t.socket.toString());
+        try (Cli.Running running = new Cli.Running(String.join(" ", command), new ProcessBuilder(command).start())) {
+            Cli.Result result = running.await(Duration.ofSeconds(60));
+            assertThat(result.exitCode()).as(result.toString()).isZero();
+            return result;
+        }
+    }
+
     private static int port(ReapKit.Tether t) {
         Matcher m = LISTENING.matcher(t.awaitLog(l -> LISTENING.matcher(l).find(), Duration.ofSeconds(10)));
         assertThat(m.find()).isTrue();
