@@ -144,35 +144,6 @@ public final class EngineClient implements AutoCloseable {
         return getTree("/version");
     }
 
-    /**
-     * Running containers whose stdin is open for an attached client ({@code docker run -i}: {@code Config.OpenStdin}
-     * and {@code Config.AttachStdin}) and that lack {@code label}: with tether's tie label missing, created by a client
-     * that did not come through tether, as the MCP servers leaked before it.
-     */
-    public List<ContainerInfo> runningStdinContainersWithout(String label) {
-        List<ContainerInfo> found = new ArrayList<>();
-        for (JsonNode c : getTree("/containers/json")) {
-            if (c.path("Labels").has(label)) {
-                continue;
-            }
-            String id = c.path("Id").asText();
-            var request = DockerHttpClient.Request.builder().method(DockerHttpClient.Request.Method.GET)
-                    .path("/containers/" + id + "/json").build();
-            try (var response = transport().http().execute(request)) {
-                if (response.getStatusCode() != 200) {
-                    continue; // gone meanwhile
-                }
-                JsonNode body = JSON.readTree(response.getBody());
-                if (body.at("/Config/OpenStdin").asBoolean(false) && body.at("/Config/AttachStdin").asBoolean(false)) {
-                    found.add(toInfo(body));
-                }
-            } catch (IOException e) {
-                throw new EngineException("inspect " + id + " at " + endpoint.uri() + ": " + e.getMessage());
-            }
-        }
-        return found;
-    }
-
     private JsonNode getTree(String path) {
         var request = DockerHttpClient.Request.builder().method(DockerHttpClient.Request.Method.GET).path(path).build();
         try (var response = transport().http().execute(request)) {

@@ -1,10 +1,8 @@
 package dev.tether.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tether.docker.ContainerInfo;
 import dev.tether.docker.Endpoint;
 import dev.tether.docker.EngineClient;
-import dev.tether.labeler.TetherLabels;
 import dev.tether.proxy.ControlServer;
 import dev.tether.reaper.ProcessWatcher;
 import java.io.IOException;
@@ -212,14 +210,16 @@ final class Doctor implements Callable<Integer> {
 
     private static Check leakCheck(EngineClient client) {
         try {
-            List<ContainerInfo> leaks = client.runningStdinContainersWithout(TetherLabels.TIE);
+            // The same rule as `tether sweep --unlabelled`, which the fix below runs: it must list what this counts.
+            List<UnlabelledStdin> leaks = client.inspectRunning(List.of()).stream()
+                    .flatMap(inspect -> UnlabelledStdin.of(inspect).stream()).toList();
             if (leaks.isEmpty()) {
                 return Check.ok("leaks: every running container with an attached stdin came through tether");
             }
             List<String> names = leaks.stream().map(c -> c.shortId() + " " + c.name() + " (" + c.image() + ")").toList();
             return new Check(Level.WARN, "leaks: " + leaks.size() + " running "
                     + (leaks.size() == 1 ? "container looks like a stdio server" : "containers look like stdio servers")
-                    + " started without tether (stdin attached, no " + TetherLabels.TIE + " label): " + String.join(", ", names),
+                    + " started without tether (stdin attached, none of tether's labels): " + String.join(", ", names),
                     "review and stop them: tether sweep --unlabelled");
         } catch (RuntimeException e) {
             return new Check(Level.WARN, "leaks: not checked (" + e.getMessage() + ")", null);

@@ -2,7 +2,6 @@ package dev.tether.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -176,26 +175,16 @@ final class McpSetup {
         entry.set("args", args);
     }
 
-    /**
-     * The launcher of this checkout: {@code <root>/tether}, two folders above the jar ({@code proxy/target}) or the
-     * classes folder; {@code $TETHER_LAUNCHER} wins.
-     */
+    /** The launcher of this checkout ({@link Launcher#path()}); {@code $TETHER_LAUNCHER} wins. */
     static Path defaultLauncher() {
         String fromEnv = System.getenv("TETHER_LAUNCHER");
         if (fromEnv != null && !fromEnv.isBlank()) {
             return Path.of(fromEnv).toAbsolutePath().normalize();
         }
         try {
-            Path code = Path.of(McpSetup.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            Path root = code.getParent().getParent().getParent();
-            Path launcher = root.resolve("tether");
-            if (Files.isRegularFile(launcher) && Files.isExecutable(launcher)) {
-                return launcher.toRealPath();
-            }
-            throw new McpConfig.ConfigException("cannot find the tether launcher beside " + code + " (looked for " + launcher
-                    + "); name it with --launcher /path/to/tether");
-        } catch (URISyntaxException | java.io.IOException | NullPointerException e) {
-            throw new McpConfig.ConfigException("cannot find the tether launcher (" + e + "); name it with --launcher /path/to/tether");
+            return Launcher.path();
+        } catch (IllegalStateException | java.io.IOException e) {
+            throw new McpConfig.ConfigException(e.getMessage() + "; or name it with --launcher /path/to/tether");
         }
     }
 }

@@ -16,9 +16,7 @@ record UserDirs(Path home, Map<String, String> env, String os) {
 
     /** This process's user: {@code $HOME} first (the JDK's user.home comes from the password file, not from HOME). */
     static UserDirs current() {
-        String home = System.getenv("HOME");
-        return new UserDirs(Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home")),
-                System.getenv(), System.getProperty("os.name", "Linux"));
+        return new UserDirs(Sockets.home(), System.getenv(), System.getProperty("os.name", "Linux"));
     }
 
     Optional<String> get(String name) {
