@@ -3,7 +3,6 @@ package dev.tether.proxy;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
@@ -14,11 +13,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * A connection tether turned away: its first request head gets one answer, then the connection closes. The answer
  * waits for the request, since a client that reads a response before it has sent anything (Go's) discards it.
- * After answering, tether reads and drops for a moment, so a client still writing reads the answer, not a reset.
+ * After answering, tether lingers as the relay does ({@link Link#lingerThenClose}), so a client still writing reads
+ * the answer, not a reset.
  */
 final class Forbidden extends ChannelInboundHandlerAdapter {
-
-    private static final Duration LINGER = Duration.ofSeconds(2);
 
     private final LocalResponse answer;
     private final Duration headTimeout;
@@ -44,14 +42,7 @@ final class Forbidden extends ChannelInboundHandlerAdapter {
                 answered = true;
                 timer.cancel(false);
                 LocalResponse reply = request.method().equals(HttpMethod.HEAD) ? answer.toHead() : answer;
-                ctx.writeAndFlush(reply.encode()).addListener(f -> {
-                    if (ctx.channel() instanceof DuplexChannel d && f.isSuccess()) {
-                        d.shutdownOutput();
-                        ctx.executor().schedule(() -> ctx.close(), LINGER.toNanos(), TimeUnit.NANOSECONDS);
-                    } else {
-                        ctx.close();
-                    }
-                });
+                ctx.writeAndFlush(reply.encode()).addListener(f -> Link.lingerThenClose(ctx.channel()));
             }
         } finally {
             ReferenceCountUtil.release(msg);

@@ -74,7 +74,7 @@ final class Link {
 
     private void sayLastWord() {
         if (client.isActive()) {
-            client.writeAndFlush(lastWord.encode()).addListener(f -> lingerThenClose());
+            client.writeAndFlush(lastWord.encode()).addListener(f -> lingerThenClose(client));
         }
         closeAfterFlush(upstream);
     }
@@ -83,7 +83,7 @@ final class Link {
      * A client may still be writing the request tether refused (a 2 MiB head): closing at once would fail its write
      * before it reads the answer. So tether ends its side, reads and drops what comes for a moment, then closes.
      */
-    private void lingerThenClose() {
+    static void lingerThenClose(Channel client) {
         if (!(client instanceof DuplexChannel d) || !client.isActive() || d.isInputShutdown()) {
             client.close();
             return;
