@@ -10,15 +10,11 @@ public final class TetherLabels {
     public static final String HOST_START = "dev.tether.host.start";
     public static final String HOST_EXE = "dev.tether.host.exe";
     public static final String TIE = "dev.tether.tie";
+    /** The tether that created the container, as {@link Instance#label()} writes it. */
     public static final String INSTANCE = "dev.tether.instance";
     public static final String BOOT = "dev.tether.boot";
     /** The PID namespace the pids were read in: elsewhere they name other processes, or none. */
     public static final String PID_NAMESPACE = "dev.tether.pidns";
 
     private TetherLabels() {}
-
-    /** The {@code dev.tether.instance} value of a tether process: its pid and start time, so its liveness can be read. */
-    public static String instance(ProcessId tether) {
-        return tether.pid() + "-" + tether.startTicks();
-    }
 }

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.tether.process.Libc;
 
 /**
  * Admits a new connection, or turns it away when its user is not in {@code --allow-uid}: the connection then gets
@@ -20,7 +21,7 @@ final class AccessGate {
     private final AllowedUids allowed;
     private final String where;
     private final Duration headTimeout;
-    private final int self = PosixCalls.effectiveUid();
+    private final int self = Libc.effectiveUid();
     private final Set<Integer> warned = ConcurrentHashMap.newKeySet();
 
     /** @param where the socket, for the log */

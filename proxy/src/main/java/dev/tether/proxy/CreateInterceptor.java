@@ -1,6 +1,6 @@
 package dev.tether.proxy;
 
-import dev.tether.reaper.Processes;
+import dev.tether.process.Processes;
 import dev.tether.labeler.Caller;
 import dev.tether.labeler.CreateDecision;
 import dev.tether.labeler.CreateLabeler;

@@ -1,9 +1,8 @@
 package dev.tether.proxy;
 
-import dev.tether.reaper.Processes;
+import dev.tether.process.Processes;
 import dev.tether.labeler.CreateLabeler;
-import dev.tether.labeler.ProcessId;
-import dev.tether.labeler.TetherLabels;
+import dev.tether.labeler.Instance;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -65,8 +64,7 @@ public final class DockerProxy implements AutoCloseable {
 
     /** Binds the socket and starts relaying; {@code events} hears of creates, sessions and traffic. */
     public static DockerProxy start(ProxyConfig config, ProxyEvents events) throws IOException {
-        ProcessId self = Processes.self();
-        DockerProxy proxy = new DockerProxy(config, events, TetherLabels.instance(self));
+        DockerProxy proxy = new DockerProxy(config, events, Instance.of(Processes.self()).label());
         try {
             proxy.bind();
         } catch (IOException | RuntimeException e) {

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.ThreadLocalRandom;
+import dev.tether.process.Libc;
 
 /**
  * The socket file: where it may go, what to do with one already there, and who may connect to it. The socket is
@@ -55,7 +56,7 @@ final class ListeningSocket {
         public synchronized void close() {
             if (!released) {
                 released = true;
-                PosixCalls.close(fd);
+                Libc.unlock(fd);
             }
         }
     }
@@ -75,7 +76,7 @@ final class ListeningSocket {
         // `tether run` tests the lock by taking it shared for an instant: a refusal waits those out.
         long deadline = System.nanoTime() + CLAIM_PATIENCE.toNanos();
         int fd;
-        while ((fd = PosixCalls.tryExclusiveFlock(lock)) < 0 && System.nanoTime() < deadline) {
+        while ((fd = Libc.tryExclusiveFlock(lock)) < 0 && System.nanoTime() < deadline) {
             LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
         }
         if (fd < 0) {
@@ -115,7 +116,7 @@ final class ListeningSocket {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString(group.isPresent() ? "rwxr-x---" : "rwx------")));
             if (group.isPresent()) {
-                PosixCalls.chgrp(dir, groupId(group.get())); // else the group could not reach the socket inside
+                Libc.chgrp(dir, groupId(group.get())); // else the group could not reach the socket inside
             }
             SocketDirectory.check(socket); // another user may have made it first
         }
@@ -157,17 +158,17 @@ final class ListeningSocket {
     /** Gives the bound socket its mode and group, then moves it into place atomically. */
     static void publish(Path bound, Path socket, Optional<String> group) throws IOException {
         if (group.isPresent()) {
-            PosixCalls.chgrp(bound, groupId(group.get()));
-            PosixCalls.chmod(bound, 0660);
+            Libc.chgrp(bound, groupId(group.get()));
+            Libc.chmod(bound, 0660);
         } else {
-            PosixCalls.chmod(bound, 0600);
+            Libc.chmod(bound, 0600);
         }
         Files.move(bound, socket, StandardCopyOption.ATOMIC_MOVE);
         Files.deleteIfExists(bound.getParent());
     }
 
     private static int groupId(String group) throws Refused {
-        int gid = PosixCalls.groupId(group);
+        int gid = Libc.groupId(group);
         if (gid < 0) {
             throw new Refused("no group named '" + group + "' (--socket-group)");
         }

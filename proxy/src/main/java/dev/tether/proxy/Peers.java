@@ -1,6 +1,6 @@
 package dev.tether.proxy;
 
-import dev.tether.reaper.Processes;
+import dev.tether.process.Processes;
 import dev.tether.labeler.ProcessId;
 import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollDomainSocketChannel;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import dev.tether.process.Libc;
 
 /**
  * Whether a directory may hold tether's sockets. Whoever can write to the socket's directory can create the path
@@ -26,7 +27,7 @@ final class SocketDirectory {
      */
     static void check(Path socket) throws IOException {
         Path dir = socket.getParent();
-        int self = PosixCalls.effectiveUid();
+        int self = Libc.effectiveUid();
         boolean own = true; // the socket's own directory: not even a sticky bit makes it private
         for (Path d = dir; d != null; d = d.getParent()) {
             if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {

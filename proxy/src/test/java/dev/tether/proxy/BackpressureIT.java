@@ -136,7 +136,7 @@ class BackpressureIT {
             // seconds. So tether's buffers are watched over a window several times that long.
             Duration window = Duration.ofSeconds(10);
             long peak = 0;
-            for (long end = System.nanoTime() + window.toNanos(); System.nanoTime() < end; ReapKit.pause(100)) {
+            for (long end = System.nanoTime() + window.toNanos(); System.nanoTime() < end; Engine.pause(100)) {
                 long pinned = PooledByteBufAllocator.DEFAULT.pinnedDirectMemory()
                         + PooledByteBufAllocator.DEFAULT.pinnedHeapMemory();
                 peak = Math.max(peak, pinned);
@@ -232,7 +232,7 @@ class BackpressureIT {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError(what + " still grew after " + STALL_DEADLINE + ": " + mib(last));
             }
-            ReapKit.pause(100);
+            Engine.pause(100);
             long now = counter.getAsLong();
             if (now != last) {
                 last = now;

@@ -23,11 +23,11 @@ import java.util.stream.Stream;
  * Runs a real docker CLI binary against a socket ({@code DOCKER_HOST=unix://…}), with its own empty
  * DOCKER_CONFIG so a user's config (detach keys, credential helpers, contexts) cannot change what it does.
  */
-final class Cli {
+public final class Cli {
 
-    static final String NEW = "/usr/local/bin/docker";
-    static final String OLD = "/usr/bin/docker";
-    static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(60);
+    public static final String NEW = "/usr/local/bin/docker";
+    public static final String OLD = "/usr/bin/docker";
+    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(60);
 
     private static final Path CONFIG_DIR = createConfigDir();
 
@@ -35,7 +35,7 @@ final class Cli {
     private final Path socket;
     private final Map<String, String> env;
 
-    Cli(String binary, Path socket) {
+    public Cli(String binary, Path socket) {
         this(binary, socket, Map.of());
     }
 
@@ -49,7 +49,7 @@ final class Cli {
      * The docker CLIs the relay cases run with: both by default, or the comma-separated list in system property
      * {@code tether.it.clis}. A listed binary that is not installed is skipped by {@link #requireInstalled}.
      */
-    static Stream<String> binaries() {
+    public static Stream<String> binaries() {
         String prop = System.getProperty("tether.it.clis");
         if (prop != null && !prop.isBlank()) {
             return Arrays.stream(prop.split(",")).map(String::strip).filter(s -> !s.isEmpty());
@@ -57,34 +57,34 @@ final class Cli {
         return Stream.of(NEW, OLD);
     }
 
-    static void requireInstalled(String binary) {
+    public static void requireInstalled(String binary) {
         if (!Files.isExecutable(Path.of(binary))) {
             throw new AssertionError(binary + " is not installed: the relay is tested with both docker CLIs"
                     + " (apt-get install docker.io brings /usr/bin/docker)");
         }
     }
 
-    String binary() {
+    public String binary() {
         return binary;
     }
 
-    Cli withEnv(String name, String value) {
+    public Cli withEnv(String name, String value) {
         var e = new HashMap<>(env);
         e.put(name, value);
         return new Cli(binary, socket, e);
     }
 
     /** Runs with an empty, closed stdin. */
-    Result run(String... args) {
+    public Result run(String... args) {
         return run(new byte[0], DEFAULT_DEADLINE, args);
     }
 
-    Result run(Duration deadline, String... args) {
+    public Result run(Duration deadline, String... args) {
         return run(new byte[0], deadline, args);
     }
 
     /** Runs with {@code stdin} written and then closed. */
-    Result run(byte[] stdin, Duration deadline, String... args) {
+    public Result run(byte[] stdin, Duration deadline, String... args) {
         try (Running r = start(args)) {
             // From another thread: a pipe write blocks while the CLI is not reading, and must not outlive the deadline.
             Thread.ofVirtual().start(() -> {
@@ -100,7 +100,7 @@ final class Cli {
     }
 
     /** Starts the CLI with its stdin a pipe left open. */
-    Running start(String... args) {
+    public Running start(String... args) {
         List<String> command = new ArrayList<>();
         command.add(binary);
         command.addAll(List.of(args));
@@ -108,7 +108,7 @@ final class Cli {
     }
 
     /** Starts the CLI under {@code script -qec … /dev/null}, so that its stdin, stdout and stderr are a pty. */
-    Running startInPty(String... args) {
+    public Running startInPty(String... args) {
         String line = Stream.concat(Stream.of(binary), Arrays.stream(args)).map(Cli::shellQuote).collect(Collectors.joining(" "));
         return launch(List.of("script", "-qec", line, "/dev/null"));
     }
@@ -130,7 +130,7 @@ final class Cli {
         }
     }
 
-    static String shellQuote(String s) {
+    public static String shellQuote(String s) {
         return "'" + s.replace("'", "'\\''") + "'";
     }
 
@@ -154,14 +154,14 @@ final class Cli {
     }
 
     /** What a finished CLI left: exit code, stdout bytes, stderr text. */
-    record Result(String command, int exitCode, byte[] stdout, String stderr) {
+    public record Result(String command, int exitCode, byte[] stdout, String stderr) {
 
-        String out() {
+        public String out() {
             return new String(stdout, StandardCharsets.UTF_8);
         }
 
         /** A description for assertion messages. */
-        String describe() {
+        public String describe() {
             String o = out();
             return "`" + command + "` exited " + exitCode + "\nstdout: " + (o.length() > 4000 ? o.substring(0, 4000) + "…" : o)
                     + "\nstderr: " + stderr;
@@ -174,7 +174,7 @@ final class Cli {
     }
 
     /** A CLI process still running: its stdin is a pipe the test writes to; stdout and stderr are collected. */
-    static final class Running implements AutoCloseable {
+    public static final class Running implements AutoCloseable {
         private final String command;
         private final Process process;
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -183,7 +183,7 @@ final class Cli {
         private final Thread errReader;
         private final OutputStream stdin;
 
-        Running(String command, Process process) {
+        public Running(String command, Process process) {
             this.command = command;
             this.process = process;
             this.stdin = process.getOutputStream();
@@ -205,19 +205,19 @@ final class Cli {
             }
         }
 
-        long pid() {
+        public long pid() {
             return process.pid();
         }
 
-        Process process() {
+        public Process process() {
             return process;
         }
 
-        boolean isAlive() {
+        public boolean isAlive() {
             return process.isAlive();
         }
 
-        void write(byte[] bytes) {
+        public void write(byte[] bytes) {
             try {
                 stdin.write(bytes);
                 stdin.flush();
@@ -226,11 +226,11 @@ final class Cli {
             }
         }
 
-        void write(String text) {
+        public void write(String text) {
             write(text.getBytes(StandardCharsets.UTF_8));
         }
 
-        void closeStdin() {
+        public void closeStdin() {
             try {
                 stdin.close();
             } catch (IOException ignored) {
@@ -238,20 +238,20 @@ final class Cli {
             }
         }
 
-        String stdoutSoFar() {
+        public String stdoutSoFar() {
             synchronized (out) {
                 return out.toString(StandardCharsets.UTF_8);
             }
         }
 
-        String stderrSoFar() {
+        public String stderrSoFar() {
             synchronized (err) {
                 return err.toString(StandardCharsets.UTF_8);
             }
         }
 
         /** Polls until stdout contains {@code needle}; fails if the process ends first or the deadline passes. */
-        void awaitStdout(String needle, Duration timeout) {
+        public void awaitStdout(String needle, Duration timeout) {
             Instant deadline = Instant.now().plus(timeout);
             while (!stdoutSoFar().contains(needle)) {
                 if (!process.isAlive()) {
@@ -271,7 +271,7 @@ final class Cli {
         }
 
         /** Waits for the process to exit by itself; past the deadline kills it and fails with what it printed. */
-        Result await(Duration timeout) {
+        public Result await(Duration timeout) {
             try {
                 if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     kill();
@@ -300,7 +300,7 @@ final class Cli {
             }
         }
 
-        void kill() {
+        public void kill() {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
         }

@@ -25,12 +25,12 @@ import java.util.function.Predicate;
  * cleanup. Everything a test creates carries {@code dev.tether.test=<runId>}, or a name starting with
  * {@code tether-it-<runId>-} when the case forbids labels, and cleanup removes only those.
  */
-final class Engine {
+public final class Engine {
 
-    static final String TEST_IMAGE = "tether-test/busybox:1";
-    static final String TEST_LABEL = "dev.tether.test";
+    public static final String TEST_IMAGE = "tether-test/busybox:1";
+    public static final String TEST_LABEL = "dev.tether.test";
     /** One per test JVM. */
-    static final String RUN_ID = newRunId();
+    public static final String RUN_ID = newRunId();
 
     private static final AtomicInteger NAMES = new AtomicInteger();
     private static boolean imageChecked;
@@ -48,7 +48,7 @@ final class Engine {
     }
 
     /** DOCKER_HOST when it names a unix socket, else /var/run/docker.sock. */
-    static Endpoint endpoint() {
+    public static Endpoint endpoint() {
         String host = System.getenv("DOCKER_HOST");
         if (host != null && !host.isBlank()) {
             try {
@@ -62,44 +62,44 @@ final class Engine {
         return new Endpoint.Unix(Path.of("/var/run/docker.sock"));
     }
 
-    static Path socket() {
+    public static Path socket() {
         return ((Endpoint.Unix) endpoint()).socket();
     }
 
     /** {@code dev.tether.test=<runId>}, for {@code --label}. */
-    static String labelArg() {
+    public static String labelArg() {
         return TEST_LABEL + "=" + RUN_ID;
     }
 
     /** A fresh container name owned by this run. */
-    static String name(String purpose) {
+    public static String name(String purpose) {
         return "tether-it-" + RUN_ID + "-" + purpose + "-" + NAMES.incrementAndGet();
     }
 
     /** A fresh image reference owned by this run. */
-    static String imageTag(String purpose) {
+    public static String imageTag(String purpose) {
         return "tether-test/it-" + purpose + ":" + RUN_ID + "-" + NAMES.incrementAndGet();
     }
 
     // ---------------------------------------------------------------- raw calls
 
-    static RawHttp.Response call(RawHttp.Request request) {
+    public static RawHttp.Response call(RawHttp.Request request) {
         try (RawHttp http = RawHttp.connect(socket())) {
             return http.exchange(request);
         }
     }
 
-    static RawHttp.Response call(String method, String target) {
+    public static RawHttp.Response call(String method, String target) {
         return call(RawHttp.request(method, target));
     }
 
-    static String encode(String s) {
+    public static String encode(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
     // ---------------------------------------------------------------- image
 
-    static synchronized void ensureImage() {
+    public static synchronized void ensureImage() {
         if (imageChecked) {
             return;
         }
@@ -130,7 +130,7 @@ final class Engine {
     }
 
     /** The project root: system property tether.root (set by the pom), else the nearest folder with scripts/. */
-    static Path root() {
+    public static Path root() {
         String prop = System.getProperty("tether.root");
         if (prop != null && !prop.isBlank()) {
             return Path.of(prop);
@@ -146,7 +146,7 @@ final class Engine {
     // ---------------------------------------------------------------- containers
 
     /** A create body for the test image with this run's label and no network (the engine may have no bridge). */
-    static ObjectNode containerSpec(String... cmd) {
+    public static ObjectNode containerSpec(String... cmd) {
         ObjectNode body = RawHttp.JSON.createObjectNode();
         body.put("Image", TEST_IMAGE);
         ArrayNode c = body.putArray("Cmd");
@@ -159,7 +159,7 @@ final class Engine {
     }
 
     /** Creates a container directly on the engine; returns its id. */
-    static String create(String name, ObjectNode spec) {
+    public static String create(String name, ObjectNode spec) {
         RawHttp.Response r = call(RawHttp.request("POST", "/containers/create?name=" + encode(name)).json(spec.toString()));
         if (r.status() != 201) {
             throw new IllegalStateException("engine refused a fixture create: " + r);
@@ -167,7 +167,7 @@ final class Engine {
         return r.json().get("Id").asText();
     }
 
-    static void start(String id) {
+    public static void start(String id) {
         RawHttp.Response r = call("POST", "/containers/" + id + "/start");
         if (r.status() != 204 && r.status() != 304) {
             throw new IllegalStateException("engine could not start " + id + ": " + r);
@@ -175,14 +175,14 @@ final class Engine {
     }
 
     /** Creates and starts a container running {@code cmd}; returns its id. */
-    static String runDetached(String name, String... cmd) {
+    public static String runDetached(String name, String... cmd) {
         String id = create(name, containerSpec(cmd));
         start(id);
         return id;
     }
 
     /** Runs {@code cmd} in a running container, detached, directly on the engine (to poke a fixture). */
-    static void execDetached(String id, String... cmd) {
+    public static void execDetached(String id, String... cmd) {
         ObjectNode body = RawHttp.JSON.createObjectNode();
         ArrayNode c = body.putArray("Cmd");
         for (String s : cmd) {
@@ -200,7 +200,7 @@ final class Engine {
     }
 
     /** Inspects a container by id, prefix or name; empty when the engine does not know it. */
-    static Optional<JsonNode> find(String idOrName) {
+    public static Optional<JsonNode> find(String idOrName) {
         RawHttp.Response r = call("GET", "/containers/" + encode(idOrName) + "/json");
         if (r.status() == 404) {
             return Optional.empty();
@@ -211,12 +211,12 @@ final class Engine {
         return Optional.of(r.json());
     }
 
-    static JsonNode inspect(String idOrName) {
+    public static JsonNode inspect(String idOrName) {
         return find(idOrName).orElseThrow(() -> new AssertionError("the engine has no container " + idOrName));
     }
 
     /** Polls the container until {@code condition} holds for its inspect document. */
-    static JsonNode awaitContainer(String idOrName, Predicate<JsonNode> condition, String what, Duration timeout) {
+    public static JsonNode awaitContainer(String idOrName, Predicate<JsonNode> condition, String what, Duration timeout) {
         Instant deadline = Instant.now().plus(timeout);
         JsonNode last = null;
         while (Instant.now().isBefore(deadline)) {
@@ -231,7 +231,7 @@ final class Engine {
     }
 
     /** Polls until the engine no longer knows the container. */
-    static void awaitGone(String idOrName, Duration timeout) {
+    public static void awaitGone(String idOrName, Duration timeout) {
         Instant deadline = Instant.now().plus(timeout);
         while (Instant.now().isBefore(deadline)) {
             if (find(idOrName).isEmpty()) {
@@ -243,20 +243,20 @@ final class Engine {
                 + find(idOrName).map(j -> j.path("State").toString()).orElse("gone"));
     }
 
-    static boolean running(JsonNode inspect) {
+    public static boolean running(JsonNode inspect) {
         return inspect.path("State").path("Running").asBoolean(false);
     }
 
-    static void remove(String idOrName) {
+    public static void remove(String idOrName) {
         call("DELETE", "/containers/" + encode(idOrName) + "?force=1&v=1");
     }
 
-    static void removeImage(String ref) {
+    public static void removeImage(String ref) {
         call("DELETE", "/images/" + ref + "?force=1");
     }
 
     /** Force-removes this run's containers: those labelled with the run id or named after it. Nothing else. */
-    static synchronized void cleanup() {
+    public static synchronized void cleanup() {
         Set<String> ids = new LinkedHashSet<>();
         String byLabel = "{\"label\":[\"" + labelArg() + "\"]}";
         String byName = "{\"name\":[\"^/tether-it-" + RUN_ID + "-\"]}";
@@ -287,9 +287,14 @@ final class Engine {
     }
 
     /** The poll interval: waiting for a condition, never standing in for one. */
-    static void pause() {
+    public static void pause() {
+        pause(50);
+    }
+
+    /** A longer poll interval, for conditions that change slowly. */
+    public static void pause(long millis) {
         try {
-            Thread.sleep(50);
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted");

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import org.junit.jupiter.api.Test;
+import dev.tether.process.Libc;
 
 class LoopbackPeersTest {
 
@@ -57,7 +58,7 @@ class LoopbackPeersTest {
             System.out.printf("[loopback-peer] %d processes, found in %.1f ms (fastest of 5)%n",
                     java.nio.file.Files.list(java.nio.file.Path.of("/proc")).filter(p -> p.getFileName().toString()
                             .chars().allMatch(Character::isDigit)).count(), fastest / 1e6);
-            assertThat(socket.get().uid()).isEqualTo(PosixCalls.effectiveUid());
+            assertThat(socket.get().uid()).isEqualTo(Libc.effectiveUid());
             assertThat(pid).hasValue(ProcessHandle.current().pid());
         }
     }

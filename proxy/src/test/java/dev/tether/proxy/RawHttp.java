@@ -27,10 +27,10 @@ import java.util.Optional;
  * comes back: for the cases a docker CLI cannot produce (one write holding a request and its stream, half-close,
  * a dropped connection, a websocket handshake, a chunked create body). Every read has a deadline.
  */
-final class RawHttp implements AutoCloseable {
+public final class RawHttp implements AutoCloseable {
 
-    static final ObjectMapper JSON = new ObjectMapper();
-    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+    public static final ObjectMapper JSON = new ObjectMapper();
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
     private final SocketChannel channel;
     private final Selector selector;
@@ -48,7 +48,7 @@ final class RawHttp implements AutoCloseable {
         this.key = channel.register(selector, 0);
     }
 
-    static RawHttp connect(Path socket) {
+    public static RawHttp connect(Path socket) {
         try {
             SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
             ch.connect(UnixDomainSocketAddress.of(socket));
@@ -58,58 +58,58 @@ final class RawHttp implements AutoCloseable {
         }
     }
 
-    RawHttp timeout(Duration timeout) {
+    public RawHttp timeout(Duration timeout) {
         this.timeout = timeout;
         return this;
     }
 
-    boolean isOpen() {
+    public boolean isOpen() {
         return channel.isOpen();
     }
 
     // ---------------------------------------------------------------- requests
 
     /** Builds the bytes of a request; {@code Host: docker} is added, and Content-Length when a body is set. */
-    static final class Request {
+    public static final class Request {
         private final String method;
         private final String target;
         private final List<String[]> headers = new ArrayList<>();
         private byte[] body;
         private boolean contentLength = true;
 
-        Request(String method, String target) {
+        public Request(String method, String target) {
             this.method = method;
             this.target = target;
             headers.add(new String[] {"Host", "docker"});
         }
 
-        Request header(String name, String value) {
+        public Request header(String name, String value) {
             headers.add(new String[] {name, value});
             return this;
         }
 
-        Request json(String json) {
+        public Request json(String json) {
             header("Content-Type", "application/json");
             body = json.getBytes(StandardCharsets.UTF_8);
             return this;
         }
 
-        Request body(byte[] body) {
+        public Request body(byte[] body) {
             this.body = body;
             return this;
         }
 
         /** The body is sent as it is given (for example already chunk-encoded), without a Content-Length. */
-        Request noContentLength() {
+        public Request noContentLength() {
             contentLength = false;
             return this;
         }
 
-        String method() {
+        public String method() {
             return method;
         }
 
-        byte[] bytes() {
+        public byte[] bytes() {
             var sb = new StringBuilder();
             sb.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
             for (String[] h : headers) {
@@ -124,12 +124,12 @@ final class RawHttp implements AutoCloseable {
         }
     }
 
-    static Request request(String method, String target) {
+    public static Request request(String method, String target) {
         return new Request(method, target);
     }
 
     /** Encodes {@code body} as HTTP chunks of at most {@code chunkSize} bytes, with the last-chunk. */
-    static byte[] chunked(byte[] body, int chunkSize) {
+    public static byte[] chunked(byte[] body, int chunkSize) {
         var out = new ByteArrayOutputStream();
         for (int i = 0; i < body.length; i += chunkSize) {
             int n = Math.min(chunkSize, body.length - i);
@@ -142,14 +142,14 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** Sends a request and reads its whole response (head and body). */
-    Response exchange(Request request) {
+    public Response exchange(Request request) {
         write(request.bytes());
         Head head = readHead();
         return new Response(head, readBody(head, request.method()));
     }
 
     /** Writes all of {@code bytes}. */
-    void write(byte[] bytes) {
+    public void write(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         Instant deadline = Instant.now().plus(timeout);
         try {
@@ -164,7 +164,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** One single write(2) of {@code bytes}; returns how many the kernel took. */
-    int writeOnce(byte[] bytes) {
+    public int writeOnce(byte[] bytes) {
         try {
             return channel.write(ByteBuffer.wrap(bytes));
         } catch (IOException e) {
@@ -173,7 +173,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** Half-closes: shutdown(SHUT_WR), as the docker CLI's CloseWrite does when its stdin ends. */
-    void shutdownOutput() {
+    public void shutdownOutput() {
         try {
             channel.shutdownOutput();
         } catch (IOException e) {
@@ -183,31 +183,31 @@ final class RawHttp implements AutoCloseable {
 
     // ---------------------------------------------------------------- responses
 
-    record Head(String statusLine, int status, List<Map.Entry<String, String>> headers) {
+    public record Head(String statusLine, int status, List<Map.Entry<String, String>> headers) {
 
-        Optional<String> header(String name) {
+        public Optional<String> header(String name) {
             return headers.stream()
                     .filter(h -> h.getKey().equalsIgnoreCase(name))
                     .map(Map.Entry::getValue)
                     .findFirst();
         }
 
-        boolean isChunked() {
+        public boolean isChunked() {
             return header("Transfer-Encoding").map(v -> v.toLowerCase(Locale.ROOT).contains("chunked")).orElse(false);
         }
     }
 
-    record Response(Head head, byte[] body) {
+    public record Response(Head head, byte[] body) {
 
-        int status() {
+        public int status() {
             return head.status();
         }
 
-        String text() {
+        public String text() {
             return new String(body, StandardCharsets.UTF_8);
         }
 
-        JsonNode json() {
+        public JsonNode json() {
             try {
                 return JSON.readTree(body);
             } catch (IOException e) {
@@ -223,7 +223,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** Reads a status line and headers; bytes after the blank line stay buffered for the body or the stream. */
-    Head readHead() {
+    public Head readHead() {
         Instant deadline = Instant.now().plus(timeout);
         int headEnd;
         while ((headEnd = indexOf(buf, start, end, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII))) < 0) {
@@ -248,7 +248,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** The body of a response, framed as HTTP says (none for HEAD/1xx/204/304; chunked; Content-Length; else EOF). */
-    byte[] readBody(Head head, String method) {
+    public byte[] readBody(Head head, String method) {
         if (method.equals("HEAD") || head.status() / 100 == 1 || head.status() == 204 || head.status() == 304) {
             return new byte[0];
         }
@@ -268,7 +268,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** The next chunk of a chunked body, or null after the last-chunk and its trailers. */
-    byte[] readChunk() {
+    public byte[] readChunk() {
         String sizeLine = readLine();
         int semi = sizeLine.indexOf(';');
         int size = Integer.parseInt((semi < 0 ? sizeLine : sizeLine.substring(0, semi)).trim(), 16);
@@ -286,7 +286,7 @@ final class RawHttp implements AutoCloseable {
         return data;
     }
 
-    String readLine() {
+    public String readLine() {
         Instant deadline = Instant.now().plus(timeout);
         int eol;
         while ((eol = indexOf(buf, start, end, new byte[] {'\r', '\n'})) < 0) {
@@ -299,7 +299,7 @@ final class RawHttp implements AutoCloseable {
         return line;
     }
 
-    byte[] readExactly(int n) {
+    public byte[] readExactly(int n) {
         Instant deadline = Instant.now().plus(timeout);
         while (end - start < n) {
             if (!fill(deadline)) {
@@ -312,7 +312,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** Everything until the peer closes (or half-closes) its side. */
-    byte[] readToEof() {
+    public byte[] readToEof() {
         Instant deadline = Instant.now().plus(timeout);
         while (fill(deadline)) {
             // keep reading
@@ -323,7 +323,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** Reads until the bytes received so far (not yet consumed) contain {@code needle}; returns them all. */
-    byte[] readUntilContains(String needle) {
+    public byte[] readUntilContains(String needle) {
         Instant deadline = Instant.now().plus(timeout);
         byte[] n = needle.getBytes(StandardCharsets.UTF_8);
         while (indexOf(buf, start, end, n) < 0) {
@@ -338,7 +338,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** Whatever arrives first: some bytes, or an empty array when the peer closes; fails on the timeout. */
-    byte[] readAny() {
+    public byte[] readAny() {
         if (end == start) {
             fill(Instant.now().plus(timeout));
         }
@@ -348,7 +348,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** True when the peer has closed its side and every byte has been consumed, waiting up to the timeout. */
-    boolean awaitEof() {
+    public boolean awaitEof() {
         Instant deadline = Instant.now().plus(timeout);
         while (fill(deadline)) {
             // drain
@@ -421,17 +421,17 @@ final class RawHttp implements AutoCloseable {
     // ---------------------------------------------------------------- helpers
 
     /** stdout and stderr of a multiplexed (Tty=false) docker stream. */
-    record Demuxed(byte[] stdout, byte[] stderr) {
-        String out() {
+    public record Demuxed(byte[] stdout, byte[] stderr) {
+        public String out() {
             return new String(stdout, StandardCharsets.UTF_8);
         }
 
-        String err() {
+        public String err() {
             return new String(stderr, StandardCharsets.UTF_8);
         }
     }
 
-    static Demuxed demux(byte[] raw) {
+    public static Demuxed demux(byte[] raw) {
         var out = new ByteArrayOutputStream();
         var err = new ByteArrayOutputStream();
         int i = 0;
@@ -454,13 +454,13 @@ final class RawHttp implements AutoCloseable {
         return new Demuxed(out.toByteArray(), err.toByteArray());
     }
 
-    static byte[] concat(byte[] a, byte[] b) {
+    public static byte[] concat(byte[] a, byte[] b) {
         byte[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
 
-    static int indexOf(byte[] hay, int from, int to, byte[] needle) {
+    public static int indexOf(byte[] hay, int from, int to, byte[] needle) {
         outer:
         for (int i = from; i <= to - needle.length; i++) {
             for (int j = 0; j < needle.length; j++) {

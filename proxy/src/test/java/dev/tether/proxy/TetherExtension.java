@@ -25,7 +25,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * A tether proxy running in this JVM for one test class, on a short socket path under /tmp, relaying to the real
  * engine. Register with {@code @RegisterExtension static final TetherExtension tether = new TetherExtension();}.
  */
-final class TetherExtension implements BeforeAllCallback, AfterAllCallback {
+public final class TetherExtension implements BeforeAllCallback, AfterAllCallback {
 
     private Path dir;
     private Path socket;
@@ -60,43 +60,43 @@ final class TetherExtension implements BeforeAllCallback, AfterAllCallback {
     }
 
     /** The socket clients under test connect to: tether's. */
-    Path socket() {
+    public Path socket() {
         return socket;
     }
 
     /** This class's scratch folder (short, under /tmp). */
-    Path dir() {
+    public Path dir() {
         return dir;
     }
 
 
 
-    DockerProxy proxy() {
+    public DockerProxy proxy() {
         return proxy;
     }
 
-    Cli cli(String binary) {
+    public Cli cli(String binary) {
         Cli.requireInstalled(binary);
         return new Cli(binary, socket);
     }
 
-    RawHttp connect() {
+    public RawHttp connect() {
         return RawHttp.connect(socket);
     }
 
-    RawHttp.Response call(RawHttp.Request request) {
+    public RawHttp.Response call(RawHttp.Request request) {
         try (RawHttp http = connect()) {
             return http.exchange(request);
         }
     }
 
     /** Starts one more proxy (closed after the class), on {@code <dir>/<name>}, relaying to {@code upstream}. */
-    DockerProxy startProxy(String name, Endpoint upstream) throws IOException {
+    public DockerProxy startProxy(String name, Endpoint upstream) throws IOException {
         return startProxy(ProxyConfig.of(dir.resolve(name), upstream));
     }
 
     /** Starts one more proxy (closed after the class) as {@code config} says. */
-    DockerProxy startProxy(ProxyConfig config) throws IOException {
+    public DockerProxy startProxy(ProxyConfig config) throws IOException {
         DockerProxy p = DockerProxy.start(config);
         extraProxies.add(p);
         return p;
@@ -106,7 +106,7 @@ final class TetherExtension implements BeforeAllCallback, AfterAllCallback {
      * Checks the labels tether adds to every create through it: a known tie mode, the proxy's instance, and the
      * connecting process as owner.
      */
-    void assertLabelledByTether(JsonNode container, long ownerPid) {
+    public void assertLabelledByTether(JsonNode container, long ownerPid) {
         JsonNode labels = container.at("/Config/Labels");
         assertThat(labels.path(TetherLabels.INSTANCE).asText(null)).as(TetherLabels.INSTANCE + " in " + labels)
                 .isEqualTo(proxy.instance());
@@ -117,7 +117,7 @@ final class TetherExtension implements BeforeAllCallback, AfterAllCallback {
     }
 
     /** Polls {@code value} until it equals {@code expected}. */
-    static void awaitValue(IntSupplier value, int expected, String what, Duration timeout) {
+    public static void awaitValue(IntSupplier value, int expected, String what, Duration timeout) {
         Instant deadline = Instant.now().plus(timeout);
         int last;
         while ((last = value.getAsInt()) != expected) {

@@ -1,8 +1,10 @@
 package dev.tether.reaper;
 
+import dev.tether.labeler.Instance;
 import dev.tether.labeler.ProcessId;
 import dev.tether.labeler.Tie;
 import java.util.function.Function;
+import dev.tether.process.Liveness;
 
 /**
  * Applies the tie rules to one container. Pure but for the liveness lookup it is given, so sweeps, the live
@@ -51,15 +53,8 @@ record Judge(String self, String bootId, String pidNamespace, Function<ProcessId
         };
     }
 
-    /** An instance is "pid-start" of a tether process; one that cannot be read is assumed alive: hands off. */
+    /** A tether instance that cannot be read is assumed alive: hands off. */
     private boolean instanceAlive(String instance) {
-        int dash = instance.indexOf('-');
-        try {
-            ProcessId tether = new ProcessId(Long.parseLong(instance.substring(0, dash)),
-                    Long.parseLong(instance.substring(dash + 1)), "");
-            return liveness.apply(tether) != Liveness.DEAD;
-        } catch (RuntimeException e) {
-            return true;
-        }
+        return Instance.parse(instance).map(tether -> liveness.apply(tether.process()) != Liveness.DEAD).orElse(true);
     }
 }

@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.tether.process.Processes;
+import dev.tether.process.ProcessWatcher;
 
 /**
  * Stops and removes tied containers whose owner, host or stdin session has ended. A container is learnt from the

@@ -1,0 +1,342 @@
+package dev.tether.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.tether.journal.AuditJournal;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.StringJoiner;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import dev.tether.daemon.Durations;
+
+/** {@code tether audit}: what tether did to which container, and why, from its audit journal. */
+@Command(name = "audit", mixinStandardHelpOptions = true,
+        description = "Shows tether's audit journal, rotated files included: each container tether labelled and what"
+                + " happened to it (create, start, attach, stdin-closed, owner-exit, reap, die, destroy, ...), and why.")
+final class Audit implements Callable<Integer> {
+
+    /** How often --follow looks for new records. */
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    @Option(names = {"-f", "--follow"}, description = "After the records there, print new ones as they are written,"
+            + " until interrupted (Ctrl-C, SIGTERM).")
+    boolean follow;
+
+    @Option(names = "--since", paramLabel = "DURATION|TIME",
+            description = "Only records from then on: 10m, 2h, 1d ago, or a time: 2026-11-21, 2026-11-21T08:30,"
+                    + " 2026-11-21T08:30:00Z, 08:30 (today).")
+    String since;
+
+    @Option(names = "--container", paramLabel = "ID|NAME",
+            description = "Only this container: an id prefix (4 characters or more) or the name it was created with.")
+    String container;
+
+    @Option(names = "--json", description = "Print the records as the journal has them: one JSON object a line.")
+    boolean json;
+
+    @Option(names = "--audit-log", paramLabel = "PATH",
+            description = "The journal (default: $XDG_STATE_HOME/tether/audit.jsonl, else ~/.local/state/tether/audit.jsonl).")
+    Path auditLog;
+
+    @Override
+    public Integer call() throws Exception {
+        Path path = (auditLog != null ? auditLog : AuditJournal.defaultPath()).toAbsolutePath().normalize();
+        Clock clock = Clock.systemDefaultZone();
+        View view = new View(clock, since == null ? null : since(since, clock), container, json, path);
+        if (!AuditJournal.exists(path)) {
+            // With --json, stdout carries only records.
+            (json ? System.err : System.out).println("no audit journal at " + path + " yet (tether up writes it)");
+            if (!follow) {
+                return 0;
+            }
+        }
+        if (follow) {
+            return follow(path, view);
+        }
+        try (Stream<AuditJournal.Line> lines = AuditJournal.lines(path, view::unreadable)) {
+            lines.forEach(view::line);
+        }
+        view.caughtUp();
+        return 0;
+    }
+
+    /**
+     * Follows until a signal. The JVM would end with 143 (or 130) for it; but a signal is how a follow is meant
+     * to end, so the hook lets the last record finish printing, then ends the JVM with 0.
+     */
+    private static int follow(Path path, View view) throws IOException {
+        Thread caller = Thread.currentThread();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            caller.interrupt();
+            try {
+                stopped.await(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            System.out.flush();
+            Runtime.getRuntime().halt(0);
+        }, "tether-audit-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            AuditJournal.follow(path, POLL, view);
+        } catch (InterruptedException e) {
+            // the hook's doing: it ends the JVM
+        } finally {
+            stopped.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs now
+            }
+        }
+        return 0;
+    }
+
+    private static final Pattern DAYS = Pattern.compile("(\\d+)d");
+
+    /** {@code --since}: a duration back from now, or a time; a time without a zone is local. */
+    static Instant since(String text, Clock clock) {
+        String t = text.strip();
+        Matcher days = DAYS.matcher(t);
+        if (days.matches()) {
+            return clock.instant().minus(Duration.ofDays(Long.parseLong(days.group(1))));
+        }
+        try {
+            return clock.instant().minus(Durations.parse(t));
+        } catch (IllegalArgumentException notADuration) {
+            // a time, then
+        }
+        String iso = t.replace(' ', 'T');
+        try {
+            return Instant.parse(iso);
+        } catch (DateTimeParseException e) {
+            // not in UTC
+        }
+        try {
+            return OffsetDateTime.parse(iso).toInstant();
+        } catch (DateTimeParseException e) {
+            // no offset
+        }
+        try {
+            return LocalDateTime.parse(iso).atZone(clock.getZone()).toInstant();
+        } catch (DateTimeParseException e) {
+            // no time of day
+        }
+        try {
+            return LocalDate.parse(iso).atStartOfDay(clock.getZone()).toInstant();
+        } catch (DateTimeParseException e) {
+            // no date
+        }
+        try {
+            return LocalTime.parse(iso).atDate(LocalDate.now(clock)).atZone(clock.getZone()).toInstant();
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("--since '" + text + "' is neither a duration (10m, 2h, 1d) nor a time"
+                    + " (2026-11-21, 2026-11-21T08:30, 2026-11-21T08:30:00Z, 08:30)");
+        }
+    }
+
+    /**
+     * The records as a table or as JSON lines, filtered. Names and owners come from each container's create record,
+     * which is read even when --since or --container leaves it out of the output.
+     */
+    static final class View implements AuditJournal.Listener {
+
+        private static final String[] HEADER = {"TIME", "CONTAINER", "EVENT", "OWNER", "DETAIL"};
+        /** Wide enough for most rows, so that rows printed after the table's first part line up with it. */
+        private static final int[] MIN_WIDTHS = {12, 12, 12, 16, 0};
+        private static final Set<String> COMMON = Set.of("time", "container", "event");
+        private static final DateTimeFormatter TODAY = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+        private static final DateTimeFormatter OTHER_DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
+
+        private final Clock clock;
+        private final Instant from;
+        private final String container;
+        private final boolean json;
+        private final Path path;
+        private final PrintStream out = System.out;
+        private final Map<String, String> names = new HashMap<>();
+        private final Map<String, String> owners = new HashMap<>();
+        private final List<String[]> rows = new ArrayList<>();
+        private int[] widths;
+        private long unreadable;
+
+        View(Clock clock, Instant from, String container, boolean json, Path path) {
+            this.clock = clock;
+            this.from = from;
+            this.container = container == null ? null : stripSlash(container.strip());
+            this.json = json;
+            this.path = path;
+        }
+
+        @Override
+        public void line(AuditJournal.Line line) {
+            JsonNode record = line.json();
+            String id = record.path("container").asText("");
+            boolean create = "create".equals(record.path("event").asText());
+            if (create) {
+                String name = stripSlash(record.path("name").asText(""));
+                if (!name.isEmpty()) {
+                    names.put(id, name);
+                }
+                owners.put(id, process(record.path("owner")));
+            }
+            if (!selected(id) || !recent(record)) {
+                return;
+            }
+            if (json) {
+                // The bytes as written, whatever the locale's charset: JSON lines are UTF-8.
+                byte[] bytes = (line.text() + "\n").getBytes(StandardCharsets.UTF_8);
+                out.write(bytes, 0, bytes.length);
+                if (widths != null) {
+                    out.flush();
+                }
+                return;
+            }
+            String[] row = {time(record), names.getOrDefault(id, shortId(id)), record.path("event").asText("-"),
+                    owners.getOrDefault(id, "-"), detail(record, create)};
+            if (widths == null) {
+                rows.add(row);
+            } else {
+                print(row);
+                out.flush();
+            }
+        }
+
+        @Override
+        public void unreadable(AuditJournal.Unreadable where) {
+            if (widths == null) {
+                unreadable++;
+            } else {
+                System.err.println("tether: skipped line " + where.line() + " of " + where.file() + ": not a record");
+            }
+        }
+
+        /** The journal's records so far are in: the table's first part can be laid out and printed. */
+        @Override
+        public void caughtUp() {
+            widths = MIN_WIDTHS.clone();
+            if (!json) {
+                rows.addFirst(HEADER);
+                for (String[] row : rows) {
+                    for (int i = 0; i < row.length; i++) {
+                        widths[i] = Math.max(widths[i], row[i].length());
+                    }
+                }
+                rows.forEach(this::print);
+                rows.clear();
+            }
+            out.flush();
+            if (unreadable > 0) {
+                System.err.println("tether: skipped " + unreadable + " unreadable line" + (unreadable == 1 ? "" : "s")
+                        + " in " + path + " and its rotated files");
+            }
+        }
+
+        private void print(String[] row) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < row.length; i++) {
+                line.append(i == row.length - 1 ? row[i] : String.format("%-" + (widths[i] + 2) + "s", row[i]));
+            }
+            out.println(line.toString().stripTrailing());
+        }
+
+        private boolean selected(String id) {
+            if (container == null) {
+                return true;
+            }
+            return (container.length() >= 4 && id.startsWith(container)) || container.equals(names.get(id));
+        }
+
+        private boolean recent(JsonNode record) {
+            if (from == null) {
+                return true;
+            }
+            try {
+                return !Instant.parse(record.path("time").asText()).isBefore(from);
+            } catch (DateTimeParseException e) {
+                return false; // no telling when it happened
+            }
+        }
+
+        private String time(JsonNode record) {
+            String text = record.path("time").asText("");
+            try {
+                ZonedDateTime at = Instant.parse(text).atZone(clock.getZone());
+                return (at.toLocalDate().equals(LocalDate.now(clock)) ? TODAY : OTHER_DAY).format(at);
+            } catch (DateTimeParseException e) {
+                return text.isEmpty() ? "-" : text;
+            }
+        }
+
+        /** The fields not in a column, as {@code k=v}; a process as its pid and executable. */
+        private static String detail(JsonNode record, boolean create) {
+            StringJoiner detail = new StringJoiner(" ");
+            record.properties().forEach(field -> {
+                String key = field.getKey();
+                JsonNode value = field.getValue();
+                if (COMMON.contains(key) || (create && (key.equals("name") || key.equals("owner")))) {
+                    return;
+                }
+                if (value.isValueNode() && !value.isNull()) {
+                    detail.add(key + "=" + quoted(value.asText()));
+                } else if (value.isObject() && value.has("pid")) {
+                    detail.add(key + "=" + quoted(process(value)));
+                }
+            });
+            return detail.toString();
+        }
+
+        /** A value with blanks in quotes, so that the pairs stay apart. */
+        private static String quoted(String text) {
+            boolean plain = !text.isEmpty() && text.chars().noneMatch(c -> Character.isWhitespace(c) || c == '"');
+            return plain ? text : TextNode.valueOf(text).toString();
+        }
+
+        /** {@code 4242 docker} from {@code {"pid":4242,"exe":"/usr/bin/docker"}}; "-" when unknown. */
+        private static String process(JsonNode p) {
+            if (p.isTextual() || p.isNumber()) {
+                return p.asText();
+            }
+            long pid = p.path("pid").asLong(0);
+            if (pid <= 0) {
+                return "-";
+            }
+            String exe = p.path("exe").asText("");
+            exe = exe.substring(exe.lastIndexOf('/') + 1);
+            return exe.isEmpty() ? Long.toString(pid) : pid + " " + exe;
+        }
+
+        private static String shortId(String id) {
+            return id.isEmpty() ? "-" : id.substring(0, Math.min(12, id.length()));
+        }
+
+        private static String stripSlash(String name) {
+            return name.startsWith("/") ? name.substring(1) : name;
+        }
+    }
+}

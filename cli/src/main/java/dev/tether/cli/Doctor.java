@@ -1,0 +1,228 @@
+package dev.tether.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.docker.Endpoint;
+import dev.tether.docker.EngineClient;
+import dev.tether.proxy.ControlServer;
+import dev.tether.process.ProcessWatcher;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code tether doctor}: checks what tether needs and what it protects, each with the fix. */
+@Command(name = "doctor", mixinStandardHelpOptions = true,
+        description = {"Checks tether's set-up and says how to fix what is wrong.",
+                "The engine, the socket, process watching, a running tether, the MCP host",
+                "configurations, and containers leaked before tether: each OK, WARN or FAIL,",
+                "with the fix. Exits 1 if any check fails."})
+final class Doctor implements Callable<Integer> {
+
+    @Mixin
+    SocketOption socket;
+
+    @Mixin
+    EngineOption engine;
+
+    @Option(names = "--project", paramLabel = "DIR", description = "The project whose MCP files to check (default: the current folder).")
+    Path project;
+
+    enum Level { OK, WARN, FAIL }
+
+    record Check(Level level, String what, String fix) {
+        static Check ok(String what) {
+            return new Check(Level.OK, what, null);
+        }
+    }
+
+    @Override
+    public Integer call() {
+        Path path = socket.path();
+        Path control = ControlServer.socketFor(path);
+        Optional<JsonNode> status = ControlClient.get(control, "/status");
+        // The engine a running tether relays to is the one that matters; else the one tether up would choose.
+        Endpoint upstream = status.map(s -> s.path("upstream").asText(""))
+                .filter(u -> !u.isBlank())
+                .map(Endpoint::parse)
+                .orElseGet(() -> engine.resolve(path));
+
+        List<Check> checks = new ArrayList<>();
+        try (EngineClient client = EngineClient.connect(upstream)) {
+            Optional<EngineClient> reachable = engineCheck(client, checks);
+            checks.add(socketCheck(path));
+            checks.add(watchCheck());
+            checks.add(status.isPresent()
+                    ? Check.ok("tether: running (pid " + status.get().path("pid").asLong() + ", since "
+                            + status.get().path("startedAt").asText() + ") on " + path + ", relaying to " + upstream.uri())
+                    : new Check(Level.WARN, "tether: not running on " + path + " (nothing answers on " + control + ")",
+                            "tether up (a routed MCP server starts one through tether run)"));
+            checks.addAll(hostChecks(project != null ? project : Path.of("")));
+            checks.add(reachable.map(Doctor::leakCheck).orElseGet(() -> new Check(Level.WARN,
+                    "leaks: not checked, the engine did not answer", "fix the engine first")));
+        } catch (IOException e) {
+            checks.add(new Check(Level.WARN, "closing the engine client: " + e.getMessage(), null));
+        }
+        for (Check c : checks) {
+            System.out.printf("%-4s  %s%n", c.level(), c.what());
+            if (c.fix() != null) {
+                System.out.println("      fix: " + c.fix());
+            }
+        }
+        return checks.stream().anyMatch(c -> c.level() == Level.FAIL) ? 1 : 0;
+    }
+
+    private static Optional<EngineClient> engineCheck(EngineClient client, List<Check> checks) {
+        try {
+            JsonNode v = client.version();
+            checks.add(Check.ok("engine: Docker " + v.path("Version").asText("?") + " (API " + v.path("ApiVersion").asText("?")
+                    + ") at " + client.endpoint().uri()));
+            return Optional.of(client);
+        } catch (RuntimeException e) {
+            checks.add(new Check(Level.FAIL, "engine: nothing answers at " + client.endpoint().uri() + " (" + e.getMessage() + ")",
+                    "start the Docker engine, or name it: tether up --upstream URL (or DOCKER_HOST)"));
+            return Optional.empty();
+        }
+    }
+
+    static Check socketCheck(Path socket) {
+        try {
+            if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+                return new Check(Level.WARN, "socket: " + socket + " does not exist", "tether up creates it");
+            }
+            if (!isSocket(socket)) {
+                return new Check(Level.FAIL, "socket: " + socket + " exists and is not a socket: tether up will not replace it",
+                        "move it away, or choose another path with tether up --socket PATH");
+            }
+            int mode = (int) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+            int owner = (int) Files.getAttribute(socket, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int me = (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            Path dir = socket.getParent();
+            int dirMode = (int) Files.getAttribute(dir, "unix:mode") & 07777;
+            String what = "socket: " + socket + ", mode " + octal(mode) + ", owner uid " + owner + (owner == me ? " (you)" : "")
+                    + ", in " + dir + " (mode " + octal(dirMode) + ")";
+            if ((mode & 0007) != 0) {
+                return new Check(Level.FAIL, what + ": every user can reach the Docker engine through it",
+                        "restart tether: tether up makes it 0600 (0660 with --socket-group)");
+            }
+            if ((dirMode & 0002) != 0 && (dirMode & 01000) == 0) {
+                return new Check(Level.FAIL, what + ": any user can replace the socket in that folder",
+                        "chmod o-w " + dir + ", or use a private folder (tether up --socket PATH)");
+            }
+            if ((dirMode & 0002) != 0) {
+                return new Check(Level.WARN, what + ": another user may take the socket's name there while tether is down",
+                        "use a private folder: $XDG_RUNTIME_DIR (the default) or tether up --socket PATH");
+            }
+            if (owner != me) {
+                return new Check(Level.WARN, what + ": owned by another user", "run tether as the user whose clients use it");
+            }
+            return Check.ok(what);
+        } catch (IOException | UnsupportedOperationException e) {
+            return new Check(Level.WARN, "socket: cannot check " + socket + " (" + e.getMessage() + ")", null);
+        }
+    }
+
+    private static boolean isSocket(Path p) throws IOException {
+        return ((int) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 0170000) == 0140000;
+    }
+
+    private static String octal(int mode) {
+        return String.format("%04o", mode);
+    }
+
+    private static Check watchCheck() {
+        try (ProcessWatcher watcher = ProcessWatcher.create()) {
+            return watcher.noticesInstantly()
+                    ? Check.ok("process watch: " + watcher.how() + ", a death is noticed within milliseconds")
+                    : new Check(Level.WARN, "process watch: " + watcher.how() + ", a death is noticed within seconds",
+                            "Linux 5.3 or later, and no seccomp filter that forbids pidfd_open");
+        }
+    }
+
+    /** Every host's files: which docker-started servers are routed through tether and which are not. */
+    private static List<Check> hostChecks(Path projectDir) {
+        List<Check> checks = new ArrayList<>();
+        UserDirs dirs = UserDirs.current();
+        Path dir = projectDir.toAbsolutePath().normalize();
+        String launcher;
+        try {
+            launcher = McpSetup.defaultLauncher().toString();
+        } catch (McpConfig.ConfigException e) {
+            launcher = "tether";
+        }
+        for (McpHost host : McpHost.values()) {
+            var locations = host.locations(dirs, Optional.of(dir));
+            McpSetup.Read read = McpSetup.read(locations);
+            List<McpConfig> configs = read.configs();
+            read.errors().forEach(error -> checks.add(new Check(Level.FAIL, host.title + ": " + error,
+                    "fix the file, or restore it from a backup (" + ConfigFiles.BACKUP_SUFFIX + " beside it, if tether setup changed it)")));
+            if (configs.isEmpty() && read.errors().isEmpty()) {
+                checks.add(Check.ok(host.title + ": no configuration (" + String.join(", ",
+                        locations.stream().map(l -> l.path().toString()).toList()) + ")"));
+            }
+            for (McpConfig config : configs) {
+                checks.add(routingCheck(host, config, dirs, launcher, dir));
+            }
+        }
+        return checks;
+    }
+
+    private static Check routingCheck(McpHost host, McpConfig config, UserDirs dirs, String launcher, Path projectDir) {
+        List<String> routed = new ArrayList<>();
+        List<String> notRouted = new ArrayList<>();
+        List<String> broken = new ArrayList<>();
+        List<String> leftAlone = new ArrayList<>();
+        for (McpConfig.Server s : config.servers()) {
+            String name = s.name() + " (" + s.scope() + ")";
+            switch (Routing.of(s.entry(), launcher, McpSetup.tetherHosts(dirs))) {
+                case Routing.NotDocker ignored -> { }
+                case Routing.Route ignored -> notRouted.add(name);
+                case Routing.Routed r -> (Files.isExecutable(Path.of(r.now().command())) ? routed : broken).add(name);
+                case Routing.LeftAlone a -> leftAlone.add(name + ": " + a.why());
+            }
+        }
+        String where = host.title + " " + config.location.path() + ": ";
+        String setup = "tether setup " + host.id + (config.location.scope() == McpHost.Scope.PROJECT ? " --project " + projectDir : "");
+        if (!notRouted.isEmpty() || !broken.isEmpty()) {
+            List<String> parts = new ArrayList<>();
+            if (!notRouted.isEmpty()) {
+                parts.add("not routed through tether: " + String.join(", ", notRouted));
+            }
+            if (!broken.isEmpty()) {
+                parts.add("routed through a tether launcher that is gone: " + String.join(", ", broken));
+            }
+            if (!routed.isEmpty()) {
+                parts.add("routed: " + String.join(", ", routed));
+            }
+            return new Check(Level.WARN, where + String.join("; ", parts), setup);
+        }
+        if (!leftAlone.isEmpty()) {
+            return new Check(Level.WARN, where + "not routed, by choice of tether setup: " + String.join("; ", leftAlone), null);
+        }
+        return Check.ok(where + (routed.isEmpty() ? "no server started by docker" : "routed through tether: " + String.join(", ", routed)));
+    }
+
+    private static Check leakCheck(EngineClient client) {
+        try {
+            // The same rule as `tether sweep --unlabelled`, which the fix below runs: it must list what this counts.
+            List<UnlabelledStdin> leaks = client.inspectRunning(List.of()).stream()
+                    .flatMap(inspect -> UnlabelledStdin.of(inspect).stream()).toList();
+            if (leaks.isEmpty()) {
+                return Check.ok("leaks: every running container with an attached stdin came through tether");
+            }
+            List<String> names = leaks.stream().map(c -> c.shortId() + " " + c.name() + " (" + c.image() + ")").toList();
+            return new Check(Level.WARN, "leaks: " + leaks.size() + " running "
+                    + (leaks.size() == 1 ? "container looks like a stdio server" : "containers look like stdio servers")
+                    + " started without tether (stdin attached, none of tether's labels): " + String.join(", ", names),
+                    "review and stop them: tether sweep --unlabelled");
+        } catch (RuntimeException e) {
+            return new Check(Level.WARN, "leaks: not checked (" + e.getMessage() + ")", null);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package dev.tether.daemon;
+
+import dev.tether.docker.EngineClient;
+import dev.tether.journal.AuditJournal;
+import dev.tether.labeler.Instance;
+import dev.tether.process.ProcessWatcher;
+import dev.tether.process.Processes;
+import dev.tether.proxy.ControlServer;
+import dev.tether.proxy.ControlServer.Reply;
+import dev.tether.proxy.DockerProxy;
+import dev.tether.reaper.Reaper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running {@code tether up}: the relay on the substitute socket, the reaper, the journal, the metrics and the
+ * control socket, started in that order and stopped in the order that loses nothing (see {@link #stop}).
+ */
+public final class Daemon {
+
+    private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+
+    private final Settings settings;
+    private final Instant startedAt = Instant.now();
+    private final Instance instance;
+    private final EngineClient engine;
+    private final AuditJournal journal;
+    private final Recorder recorder;
+    private final ProcessWatcher watcher;
+    private final Reaper reaper;
+    private final DockerProxy proxy;
+    private final AutoCloseable claim;
+    private ControlServer control;
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private Daemon(Settings settings) throws Exception {
+        this.settings = settings;
+        // Linking the pidfd calls is a noticeable part of start-up: done meanwhile, so the socket answers sooner.
+        var watcherReady = CompletableFuture.supplyAsync(ProcessWatcher::create,
+                runnable -> Thread.ofPlatform().daemon().name("tether-start").start(runnable));
+        instance = Instance.of(Processes.self());
+        settings.mcpDefaults().ifPresent(d -> log.info("stdio sessions get Init, no-new-privileges{}{} unless they set their own",
+                d.memory() > 0 ? ", Memory " + d.memory() : "", d.nanoCpus() > 0 ? ", NanoCpus " + d.nanoCpus() : ""));
+        engine = EngineClient.connect(settings.upstream());
+        journal = new AuditJournal(settings.auditLog());
+        Metrics metrics = new Metrics(journal::dropped);
+        recorder = new Recorder(journal, metrics, engine);
+        watcher = watcherReady.join();
+        reaper = new Reaper(engine, watcher, instance.label(), settings.grace(), recorder);
+        proxy = DockerProxy.start(settings.proxy(), new SessionRule(reaper, recorder));
+        metrics.countOpenConnections(proxy::openConnections);
+        claim = proxy.takeClaim();
+    }
+
+    /**
+     * Claims the socket, serves it and the control socket, and (unless {@link Settings#reaps} is false) starts
+     * reaping. Fails when the socket is another tether's or cannot be served; the process is then expected to exit.
+     */
+    public static Daemon start(Settings settings) throws Exception {
+        Daemon daemon = new Daemon(settings);
+        daemon.serveControl();
+        if (settings.reaps()) {
+            daemon.reaper.start(settings.sweepInterval());
+        }
+        return daemon;
+    }
+
+    private void serveControl() throws Exception {
+        try {
+            control = ControlServer.start(controlSocket(), settings.socketGroup(), settings.allowedUids(), Map.of(
+                    "/sessions", () -> Reply.json(StatusPage.sessions(proxy)),
+                    "/status", () -> Reply.json(StatusPage.status(this)),
+                    "/metrics", () -> Reply.text("text/plain; version=0.0.4; charset=utf-8", recorder.metrics().scrape())));
+        } catch (RuntimeException | IOException e) {
+            proxy.close();
+            claim.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Stops in the order that loses nothing: the reaper first (connections that tether's own shutdown closes end
+     * no session), then the relay drains for {@link Settings#drain}, then the control socket closes, the journal
+     * writes what it was handed, and the socket's claim goes last, once both sockets are gone. Idempotent.
+     */
+    public void stop() {
+        if (!stopping.compareAndSet(false, true)) {
+            awaitStopped();
+            return;
+        }
+        log.info("stopping: no new connections; open sessions may finish");
+        reaper.close();
+        proxy.drain(settings.drain());
+        control.close();
+        try (claim; watcher; engine; journal; recorder) { // closed last to first
+            log.debug("stopped");
+        } catch (Exception e) {
+            log.debug("closing: {}", e.toString());
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    /** Blocks until {@link #stop} has finished. */
+    public void awaitStopped() {
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public Path socket() {
+        return settings.socket();
+    }
+
+    public Path controlSocket() {
+        return ControlServer.socketFor(settings.socket());
+    }
+
+    Settings settings() {
+        return settings;
+    }
+
+    Instant startedAt() {
+        return startedAt;
+    }
+
+    Instance instance() {
+        return instance;
+    }
+
+    DockerProxy proxy() {
+        return proxy;
+    }
+
+    EngineClient engine() {
+        return engine;
+    }
+
+    AuditJournal journal() {
+        return journal;
+    }
+
+    Recorder recorder() {
+        return recorder;
+    }
+}
