@@ -22,12 +22,13 @@ final class McpOption {
     boolean enabled;
 
     @Option(names = "--mcp-memory", paramLabel = "SIZE",
+            converter = Size.class,
             description = "With --mcp-defaults: HostConfig.Memory for a session that sets no memory limit; 0 for none (default: 2g).")
-    String memory;
+    Long memory;
 
-    @Option(names = "--mcp-cpus", paramLabel = "CPUS",
+    @Option(names = "--mcp-cpus", paramLabel = "CPUS", converter = Cpus.class,
             description = "With --mcp-defaults: HostConfig.NanoCpus for a session that sets no CPU limit; 0 for none (default: 1).")
-    String cpus;
+    Long cpus;
 
     Optional<McpDefaults> resolve() {
         if (!enabled) {
@@ -38,8 +39,8 @@ final class McpOption {
             return Optional.empty();
         }
         return Optional.of(new McpDefaults(
-                memory == null ? McpDefaults.GATEWAY.memory() : bytes(memory),
-                cpus == null ? McpDefaults.GATEWAY.nanoCpus() : nanoCpus(cpus)));
+                memory == null ? McpDefaults.GATEWAY.memory() : memory,
+                cpus == null ? McpDefaults.GATEWAY.nanoCpus() : cpus));
     }
 
     static long bytes(String text) {
@@ -68,6 +69,20 @@ final class McpOption {
             return new BigDecimal(text.strip()).movePointRight(9).longValueExact();
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("--mcp-cpus '" + text + "' has more than nine decimals or is too large");
+        }
+    }
+
+    /** {@code --mcp-memory} in bytes, read as {@link #bytes}. */
+    static final class Size extends Converter<Long> {
+        Size() {
+            super(McpOption::bytes);
+        }
+    }
+
+    /** {@code --mcp-cpus} in billionths of a CPU, read as {@link #nanoCpus}. */
+    static final class Cpus extends Converter<Long> {
+        Cpus() {
+            super(McpOption::nanoCpus);
         }
     }
 }
