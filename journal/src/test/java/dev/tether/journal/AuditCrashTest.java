@@ -55,6 +55,8 @@ class AuditCrashTest {
     void killedMidWriteLeavesOnlyWholeRecordsAndTheNextWriterContinuesCleanly() throws Exception {
         Path path = dir.resolve("audit.jsonl");
         child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                // Its stdout is read line by line: logback's own status lines must not come first.
+                "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
                 "-cp", System.getProperty("java.class.path"), Writer.class.getName(), path.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         var out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
