@@ -24,15 +24,8 @@ final class CreateInterceptor {
 
     private static final Logger log = LoggerFactory.getLogger(CreateInterceptor.class);
 
-    sealed interface Outcome {}
-
-    /** @param pending what the journal needs once the engine answers with the container's id */
-    record Forward(ByteBuf request, PendingCreate pending) implements Outcome {}
-
-    /** A forwarded create waiting for the engine's answer. */
+    /** A forwarded create waiting for the engine's answer: what the journal needs once it names the container. */
     record PendingCreate(String name, Peer owner, ProcessId host, CreateDecision.Forward decision) {}
-
-    record Refuse(LocalResponse answer) implements Outcome {}
 
     private final CreateLabeler labeler;
 
@@ -40,7 +33,8 @@ final class CreateInterceptor {
         this.labeler = labeler;
     }
 
-    Outcome intercept(ByteBuf rawHead, String target, byte[] body, Peer peer) {
+    /** @return the labelled request to send, or the refusal the labeler gave */
+    Decision intercept(ByteBuf rawHead, String target, byte[] body, Peer peer) {
         ProcessId owner = peer.process();
         // The host is read now, not at connect time: it is the CLI's parent when the container is made.
         Caller caller = owner.isKnown()
@@ -49,7 +43,7 @@ final class CreateInterceptor {
         return switch (labeler.decide(body, caller)) {
             case CreateDecision.Refuse refuse -> {
                 log.info("refused a create from {}: {}", describe(owner), refuse.reason());
-                yield new Refuse(LocalResponse.badRequest(refuse.reason()));
+                yield new Decision.Refuse(LocalResponse.badRequest(refuse.reason()));
             }
             case CreateDecision.Forward forward -> {
                 log.info("create from {}, host {}: tie={}{}{}", describe(owner), describe(caller.host()),
@@ -59,9 +53,9 @@ final class CreateInterceptor {
                     log.warn("could not identify the process behind a create (peer pid unknown or /proc unreadable):"
                             + " labelled {}=0; the reaper cannot tie it", TetherLabels.OWNER_PID);
                 }
-                yield new Forward(Unpooled.wrappedBuffer(withContentLength(rawHead, forward.body().length),
+                yield new Decision.Send(Unpooled.wrappedBuffer(withContentLength(rawHead, forward.body().length),
                         Unpooled.wrappedBuffer(forward.body())),
-                        new PendingCreate(nameIn(target), peer, caller.host(), forward));
+                        Expectation.created(new PendingCreate(nameIn(target), peer, caller.host(), forward)));
             }
         };
     }

@@ -5,15 +5,12 @@ import dev.tether.labeler.CreateLabeler;
 import dev.tether.labeler.Instance;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
@@ -26,7 +23,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,21 +80,8 @@ public final class DockerProxy implements AutoCloseable {
         CreateInterceptor creates = new CreateInterceptor(
                 new CreateLabeler(instance, Processes.bootId(), Processes.pidNamespace(), config.forcedTie(),
                         config.mcpDefaults()));
-        Consumer<Channel> admitAndRelay = ch -> {
-            // a remote client is vouched for by its certificate; a local one is a user, checked by uid
-            boolean local = !(ch instanceof SocketChannel tcpClient) || Peers.isLoopback(tcpClient);
-            if (!local || gate.admit(ch, peers.identify(ch).uid())) {
-                ch.pipeline().addLast(new RequestRelay(upstream, peers, creates, sessions, events, config.headTimeout(), DockerProxy.this::track));
-            }
-        };
-        Consumer<Channel> relay = ch -> {
-            track(ch);
-            if (ch instanceof SocketChannel tcpClient && Peers.isLoopback(tcpClient)) {
-                ch.pipeline().addLast(new AwaitPeer(peers::identify, admitAndRelay));
-            } else {
-                admitAndRelay.accept(ch);
-            }
-        };
+        ClientInitializer clients = new ClientInitializer(upstream, peers, gate, creates, sessions, events,
+                config.headTimeout(), this::track);
         Path hidden = ListeningSocket.privateBindPath(config.socket());
         try {
             server = new ServerBootstrap()
@@ -106,18 +89,13 @@ public final class DockerProxy implements AutoCloseable {
                     .channel(EpollServerDomainSocketChannel.class)
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
-                        @Override
-                        protected void initChannel(EpollDomainSocketChannel ch) {
-                            relay.accept(ch);
-                        }
-                    })
+                    .childHandler(clients)
                     .bind(new DomainSocketAddress(hidden.toString()))
                     .syncUninterruptibly()
                     .channel();
             ListeningSocket.publish(hidden, config.socket(), config.socketGroup());
             if (tcp.isPresent()) {
-                tcpServer = tcp.get().bind(loops, relay::accept);
+                tcpServer = tcp.get().bind(loops, clients::initChannel);
             }
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(hidden);

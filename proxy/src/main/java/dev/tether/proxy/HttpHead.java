@@ -9,22 +9,27 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The head of an HTTP/1.x message as the relay observes it: its start line split in three, and its header
+ * The head of an HTTP/1.x message as the relay observes it: a request's or a response's start line, and its header
  * lines. The relay forwards the head's original bytes; this only reads them.
  */
-record HttpHead(String first, String second, String third, List<Header> headers) {
+sealed interface HttpHead permits RequestHead, StatusHead {
 
     /** The engine accepts heads up to 1 MiB (Go's DefaultMaxHeaderBytes); so does tether. */
-    static final int MAX_BYTES = 1 << 20;
+    int MAX_BYTES = 1 << 20;
 
     record Header(String name, String value) {}
 
     /** Thrown for a head the engine would not parse either; the message is shown to the client. */
-    static final class Malformed extends Exception {
+    final class Malformed extends Exception {
         Malformed(String message) {
             super(message);
         }
     }
+
+    List<Header> headers();
+
+    /** How the body that follows this head is delimited. */
+    Framing framing() throws Malformed;
 
     /**
      * The index just past the empty line that ends the head starting at {@code from}, or -1 if the head
@@ -47,34 +52,9 @@ record HttpHead(String first, String second, String third, List<Header> headers)
         return -1;
     }
 
-    static HttpHead parse(ByteBuf buf, int from, int end) throws Malformed {
-        String text = buf.toString(from, end - from, StandardCharsets.ISO_8859_1);
-        String[] lines = text.split("\r?\n", -1);
-        String[] start = lines[0].split(" ", 3);
-        if (start.length < 3 || start[0].isEmpty() || start[1].isEmpty()) {
-            throw new Malformed("malformed HTTP start line '" + abbreviate(lines[0]) + "'");
-        }
-        List<Header> headers = new ArrayList<>();
-        for (int i = 1; i < lines.length; i++) {
-            String line = lines[i];
-            if (line.isEmpty()) {
-                break;
-            }
-            if (line.charAt(0) == ' ' || line.charAt(0) == '\t') {
-                throw new Malformed("obsolete folded header line '" + abbreviate(line) + "'");
-            }
-            int colon = line.indexOf(':');
-            if (colon <= 0 || !isToken(line, colon)) {
-                throw new Malformed("malformed header line '" + abbreviate(line) + "'");
-            }
-            headers.add(new Header(line.substring(0, colon), line.substring(colon + 1).strip()));
-        }
-        return new HttpHead(start[0], start[1], start[2], List.copyOf(headers));
-    }
-
-    List<String> values(String name) {
+    default List<String> values(String name) {
         List<String> values = new ArrayList<>(1);
-        for (Header h : headers) {
+        for (Header h : headers()) {
             if (h.name().equalsIgnoreCase(name)) {
                 values.add(h.value());
             }
@@ -82,8 +62,8 @@ record HttpHead(String first, String second, String third, List<Header> headers)
         return values;
     }
 
-    Optional<String> value(String name) {
-        for (Header h : headers) {
+    default Optional<String> value(String name) {
+        for (Header h : headers()) {
             if (h.name().equalsIgnoreCase(name)) {
                 return Optional.of(h.value());
             }
@@ -92,7 +72,7 @@ record HttpHead(String first, String second, String third, List<Header> headers)
     }
 
     /** True when a comma-separated header such as Connection lists {@code token}. */
-    boolean lists(String name, String token) {
+    default boolean lists(String name, String token) {
         for (String value : values(name)) {
             for (String part : value.split(",")) {
                 if (part.strip().equalsIgnoreCase(token)) {
@@ -103,61 +83,102 @@ record HttpHead(String first, String second, String third, List<Header> headers)
         return false;
     }
 
-    /**
-     * How the body that follows this head is delimited. A request without Content-Length or chunked coding
-     * has no body; a response without them runs until the connection closes.
-     */
-    Framing framing(boolean request) throws Malformed {
-        List<String> encodings = values("Transfer-Encoding");
-        List<String> lengths = values("Content-Length");
-        if (!encodings.isEmpty()) {
-            if (request && !lengths.isEmpty()) {
-                // Two framings in one request is how requests are smuggled past a proxy.
-                throw new Malformed("both Content-Length and Transfer-Encoding are set; send only one");
+    static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    }
+
+    /** A head's lines, read once: the start line split at its first two spaces, and the headers after it. */
+    record Lines(String first, String second, String third, List<Header> headers) {
+
+        static Lines read(ByteBuf buf, int from, int end) throws Malformed {
+            String text = buf.toString(from, end - from, StandardCharsets.ISO_8859_1);
+            int lineEnd = lineEnd(text, 0);
+            String start = line(text, 0, lineEnd);
+            // As start.split(" ", 3): three parts, of which the first two are not empty.
+            int space1 = start.indexOf(' ');
+            int space2 = space1 < 0 ? -1 : start.indexOf(' ', space1 + 1);
+            if (space2 < 0 || space1 == 0 || space2 == space1 + 1) {
+                throw new Malformed("malformed HTTP start line '" + abbreviate(start) + "'");
             }
-            String last = String.join(",", encodings).toLowerCase(Locale.ROOT);
-            if (!last.strip().endsWith("chunked")) {
-                if (request) {
-                    throw new Malformed("unsupported Transfer-Encoding '" + last + "'; use chunked");
+            List<Header> headers = new ArrayList<>();
+            for (int at = lineEnd + 1; at < text.length(); ) {
+                int lf = lineEnd(text, at);
+                String line = line(text, at, lf);
+                at = lf + 1;
+                if (line.isEmpty()) {
+                    break;
                 }
-                return Framing.UNTIL_CLOSE;
+                if (line.charAt(0) == ' ' || line.charAt(0) == '\t') {
+                    throw new Malformed("obsolete folded header line '" + abbreviate(line) + "'");
+                }
+                int colon = line.indexOf(':');
+                if (colon <= 0 || !isToken(line, colon)) {
+                    throw new Malformed("malformed header line '" + abbreviate(line) + "'");
+                }
+                headers.add(new Header(line.substring(0, colon), line.substring(colon + 1).strip()));
             }
-            return Framing.CHUNKED;
+            return new Lines(start.substring(0, space1), start.substring(space1 + 1, space2),
+                    start.substring(space2 + 1), List.copyOf(headers));
         }
-        if (!lengths.isEmpty()) {
-            long length = -1;
-            for (String value : lengths) {
-                for (String part : value.split(",")) {
-                    long parsed = parseLength(part.strip());
-                    if (length != -1 && parsed != length) {
-                        throw new Malformed("conflicting Content-Length values " + lengths);
-                    }
-                    length = parsed;
+
+        /** The index of the LF that ends the line starting at {@code from}, or the text's length for the last. */
+        private static int lineEnd(String text, int from) {
+            int lf = text.indexOf('\n', from);
+            return lf < 0 ? text.length() : lf;
+        }
+
+        /** The line up to {@code lf}, without the CR before it: what the line-splitting regex {@code \r?\n} leaves. */
+        private static String line(String text, int from, int lf) {
+            boolean crlf = lf < text.length() && lf > from && text.charAt(lf - 1) == '\r';
+            return text.substring(from, crlf ? lf - 1 : lf);
+        }
+
+        private static boolean isToken(String line, int colon) {
+            for (int i = 0; i < colon; i++) {
+                char c = line.charAt(i);
+                if (c <= ' ' || c >= 127 || "()<>@,;:\\\"/[]?={}".indexOf(c) >= 0) {
+                    return false;
                 }
             }
-            return length == 0 ? Framing.NONE : Framing.fixed(length);
+            return true;
         }
-        return request ? Framing.NONE : Framing.UNTIL_CLOSE;
+    }
+
+    /** The length all Content-Length values agree on. */
+    static long contentLength(List<String> lengths) throws Malformed {
+        long length = -1;
+        for (String value : lengths) {
+            for (String part : value.split(",")) {
+                long parsed = parseLength(part.strip());
+                if (length != -1 && parsed != length) {
+                    throw new Malformed("conflicting Content-Length values " + lengths);
+                }
+                length = parsed;
+            }
+        }
+        return length;
     }
 
     private static long parseLength(String text) throws Malformed {
-        if (text.isEmpty() || text.length() > 18 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (text.isEmpty() || text.length() > 18) {
             throw new Malformed("invalid Content-Length '" + abbreviate(text) + "'");
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                throw new Malformed("invalid Content-Length '" + abbreviate(text) + "'");
+            }
         }
         return Long.parseLong(text);
     }
 
-    private static boolean isToken(String line, int colon) {
-        for (int i = 0; i < colon; i++) {
-            char c = line.charAt(i);
-            if (c <= ' ' || c >= 127 || "()<>@,;:\\\"/[]?={}".indexOf(c) >= 0) {
-                return false;
-            }
-        }
-        return true;
+    /** A message is chunked when chunked is its last coding; {@code encodings} as {@link #encodings} joins them. */
+    static boolean endsChunked(String encodings) {
+        return encodings.strip().endsWith("chunked");
     }
 
-    static String abbreviate(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    /** All Transfer-Encoding values as one list, in lower case. */
+    static String encodings(List<String> values) {
+        return String.join(",", values).toLowerCase(Locale.ROOT);
     }
 }

@@ -4,28 +4,25 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Client to engine. Forwards every byte as it came, reading just enough HTTP to know where each request ends,
- * which requests create containers (those are rewritten) and when the connection stops being HTTP.
- * Backpressure as in Netty's proxy example: the next read only after the last write went out.
+ * which requests create containers and when the connection stops being HTTP. A create's body goes down the
+ * pipeline to {@link CreateRewrite} instead of to the engine; the {@link Decision} it writes back comes through
+ * here. Backpressure as in Netty's proxy example: the next read only after the last write went out.
  */
-final class RequestRelay extends ChannelInboundHandlerAdapter {
+final class RequestRelay extends ChannelDuplexHandler {
 
     private static final Logger log = LoggerFactory.getLogger(RequestRelay.class);
     private static final byte[] HTTP2_PREFACE = "PRI * HTTP/2.0\r\n".getBytes(StandardCharsets.ISO_8859_1);
@@ -33,6 +30,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private enum State {
         HEAD,
         BODY,
+        /** A create's body: it goes to {@link CreateRewrite}, which decides what the engine gets. */
         CREATE_BODY,
         /** A request that may hijack the connection was sent: hold further bytes until the engine answers it. */
         AWAIT_HIJACK,
@@ -43,55 +41,48 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
 
     private final Upstream upstream;
     private final Peers peers;
-    private final CreateInterceptor creates;
     private final Sessions sessions;
     private final ProxyEvents events;
-    private final Consumer<Channel> onUpstream;
-    private final Duration headTimeout;
-    /** Set while a request head has begun but not ended. */
-    private ScheduledFuture<?> headTimer;
-    private Link link;
+    private final Consumer<Channel> onEngineConnection;
+    private Exchange exchange;
+    private Channel engine;
     private Peer owner = Peer.UNKNOWN;
     private ByteBuf in = Unpooled.EMPTY_BUFFER;
     private State state = State.HEAD;
     private boolean firstRequest = true;
     private boolean clientEnded;
     private boolean mayHijack;
+    /** Whether {@link HeadTimeout} was last told that a head has begun and not ended. */
+    private boolean headPending;
     private Throwable upstreamFailure;
     private ChannelFuture lastWrite;
     /** The container a pending attach opens stdin to, and once hijacked, the session this connection carries. */
     private Optional<String> stdinAttach = Optional.empty();
-    private Object session;
+    private Sessions.Session session;
 
     private long bodyRemaining;
     private ChunkedScanner chunks;
-    private ByteBuf createHead;
-    private String createTarget;
-    private ByteArrayOutputStream createBody;
-    private boolean createTooLarge;
 
-    RequestRelay(Upstream upstream, Peers peers, CreateInterceptor creates, Sessions sessions, ProxyEvents events,
-                 Duration headTimeout, Consumer<Channel> onUpstream) {
-        this.headTimeout = headTimeout;
-        this.events = events;
+    RequestRelay(Upstream upstream, Peers peers, Sessions sessions, ProxyEvents events,
+                 Consumer<Channel> onEngineConnection) {
         this.upstream = upstream;
         this.peers = peers;
-        this.creates = creates;
         this.sessions = sessions;
-        this.onUpstream = onUpstream;
+        this.events = events;
+        this.onEngineConnection = onEngineConnection;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         Channel client = ctx.channel();
-        link = new Link(client);
+        exchange = new Exchange(client);
         owner = peers.identify(client);
         events.connectionOpened();
-        upstream.connect(client, new ResponseRelay(link, this, events)).addListener((ChannelFuture f) -> {
+        upstream.connect(client, new ResponseRelay(client, exchange, events)).addListener((ChannelFuture f) -> {
             if (f.isSuccess()) {
-                link.upstream = f.channel();
-                onUpstream.accept(f.channel());
-                f.channel().closeFuture().addListener(x -> link.upstreamClosed());
+                engine = f.channel();
+                exchange.engineConnected(engine);
+                onEngineConnection.accept(engine);
             } else {
                 log.warn("cannot reach the engine at {}: {}", upstream.endpoint().uri(), f.cause().toString());
                 events.upstreamFailed();
@@ -103,6 +94,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
                 ctx.read();
             }
         });
+        ctx.fireChannelActive();
     }
 
     @Override
@@ -112,14 +104,14 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             data.release();
             return;
         }
-        if (link.upstream == null && upstreamFailure == null) {
+        if (engine == null && upstreamFailure == null) {
             // TLS hands over what it decrypts along with the handshake, unasked: held until the engine connection is up
             in = in.isReadable() ? Unpooled.wrappedBuffer(in, data) : release(in, data);
             return;
         }
         if (state == State.RAW && !in.isReadable()) {
             // The hot path of an attach or exec session: no parsing, no copy.
-            link.upstream.writeAndFlush(data).addListener(f -> readOrClose(ctx, f.isSuccess()));
+            exchange.readAfter(engine.writeAndFlush(data), () -> readMore(ctx));
             return;
         }
         in = in.isReadable() ? Unpooled.wrappedBuffer(in, data) : release(in, data);
@@ -138,49 +130,46 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             while (in.isReadable()) {
                 switch (state) {
                     case HEAD -> {
-                        if (!readHead()) {
+                        if (!readHead(ctx)) {
                             break loop;
                         }
                     }
                     case BODY -> forwardBody();
-                    case CREATE_BODY -> collectCreateBody();
+                    case CREATE_BODY -> passCreateBody(ctx);
                     case RAW -> forward(in.readRetainedSlice(in.readableBytes()));
                     case AWAIT_HIJACK, DONE -> {
                         break loop;
                     }
                 }
             }
-            if (state == State.CREATE_BODY && bodyComplete()) {
-                finishCreate(); // a create without a body: the engine will say what it misses
-            }
         } catch (HttpHead.Malformed e) {
             boolean midRequest = state == State.BODY;
             fail(LocalResponse.badRequest(e.getMessage()));
-            if (midRequest && link.upstream != null) {
+            if (midRequest && engine != null) {
                 // The engine already has part of this request and would wait for the rest: end it, and the
                 // client gets tether's answer once the engine connection is gone.
-                link.upstream.close();
+                engine.close();
             }
         }
         compact();
-        timeHead(ctx);
-        if (lastWrite != null && link.upstream != null) {
-            link.upstream.flush();
+        tellHeadTimeout(ctx);
+        if (lastWrite != null && engine != null) {
+            engine.flush();
         }
         if (state == State.DONE || state == State.AWAIT_HIJACK) {
-            return; // nothing more to read, or the response side resumes us
+            return; // nothing more to read, or the engine's answer resumes us
         }
         if (clientEnded && !in.isReadable()) {
             endClientInput();
         } else if (lastWrite == null) {
             readMore(ctx);
         } else {
-            lastWrite.addListener(f -> readOrClose(ctx, f.isSuccess()));
+            exchange.readAfter(lastWrite, () -> readMore(ctx));
         }
     }
 
     /** @return false if more bytes are needed */
-    private boolean readHead() throws HttpHead.Malformed {
+    private boolean readHead(ChannelHandlerContext ctx) throws HttpHead.Malformed {
         if (firstRequest && startsLikeHttp2()) {
             if (in.readableBytes() < HTTP2_PREFACE.length) {
                 return false;
@@ -188,7 +177,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             // Relaying HTTP/2 raw would let creates past the labeler: clients fall back to HTTP/1.1.
             log.debug("closing a connection that speaks HTTP/2 prior knowledge");
             state = State.DONE;
-            link.close();
+            exchange.close();
             return false;
         }
         int start = in.readerIndex();
@@ -201,35 +190,30 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
             return false;
         }
         firstRequest = false;
-        cancelHeadTimer();
-        HttpHead head = HttpHead.parse(in, start, end);
-        Framing framing = head.framing(true);
+        RequestHead head = RequestHead.parse(in, start, end);
+        Framing framing = head.framing();
         if (upstreamFailure != null) {
             LocalResponse answer = LocalResponse.badGateway("cannot reach the Docker engine at "
                     + upstream.endpoint().uri() + " (" + describe(upstreamFailure)
                     + "); start dockerd, or point tether at it with --upstream");
-            fail(head.first().equalsIgnoreCase("HEAD") ? answer.toHead() : answer);
+            fail(head.isHead() ? answer.toHead() : answer);
             return false;
         }
         Route route = Route.of(head);
         events.requestSeen(route);
         startBody(framing);
         if (route == Route.CREATE) {
-            createHead = in.readRetainedSlice(end - start);
-            createTarget = head.second();
-            createBody = new ByteArrayOutputStream();
-            createTooLarge = false;
             state = State.CREATE_BODY;
-            if (head.lists("Expect", "100-continue") && link.expected.isEmpty()) {
-                // tether needs the body before the engine sees the request, so it says continue itself
-                link.client.writeAndFlush(Unpooled.wrappedBuffer(
-                        "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+            ctx.fireChannelRead(new CreateRewrite.Begin(in.readRetainedSlice(end - start), head, owner,
+                    !exchange.awaitsAnswers()));
+            if (bodyComplete()) {
+                endCreate(ctx); // a create without a body: the engine will say what it misses
             }
             return true;
         }
         mayHijack = route == Route.HIJACK;
         stdinAttach = mayHijack ? Route.stdinAttach(head) : Optional.empty();
-        link.expected.add(new Link.Expectation(head.first().equalsIgnoreCase("HEAD"), mayHijack));
+        exchange.expect(Expectation.of(head, route));
         forward(in.readRetainedSlice(end - start));
         state = State.BODY;
         if (bodyComplete()) {
@@ -238,26 +222,12 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    /** A head that has begun must end within the timeout; an idle connection between requests has none. */
-    private void timeHead(ChannelHandlerContext ctx) {
-        if (state != State.HEAD || !in.isReadable()) {
-            cancelHeadTimer();
-        } else if (headTimer == null) {
-            headTimer = ctx.executor().schedule(() -> {
-                headTimer = null;
-                if (state == State.HEAD && in.isReadable()) {
-                    fail(LocalResponse.requestTimeout("the request head did not end within "
-                            + headTimeout.toSeconds() + " s; send the whole head, ending with an empty line"));
-                    compact();
-                }
-            }, headTimeout.toNanos(), TimeUnit.NANOSECONDS);
-        }
-    }
-
-    private void cancelHeadTimer() {
-        if (headTimer != null) {
-            headTimer.cancel(false);
-            headTimer = null;
+    /** {@link HeadTimeout} times a head that has begun and not ended; an idle connection between requests is not. */
+    private void tellHeadTimeout(ChannelHandlerContext ctx) {
+        boolean pending = state == State.HEAD && in.isReadable();
+        if (pending != headPending) {
+            headPending = pending;
+            ctx.fireUserEventTriggered(pending ? HeadTimeout.Head.BEGUN : HeadTimeout.Head.ENDED);
         }
     }
 
@@ -295,56 +265,49 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         state = mayHijack ? State.AWAIT_HIJACK : State.HEAD;
     }
 
-    private void collectCreateBody() throws HttpHead.Malformed {
-        int n;
+    /** Hands a create's body on as it comes: decoded, when it is chunked. */
+    private void passCreateBody(ChannelHandlerContext ctx) throws HttpHead.Malformed {
         if (chunks == null) {
-            n = (int) Math.min(bodyRemaining, in.readableBytes());
-            collect(in.slice(in.readerIndex(), n));
+            int n = (int) Math.min(bodyRemaining, in.readableBytes());
             bodyRemaining -= n;
+            ctx.fireChannelRead(in.readRetainedSlice(n));
         } else {
-            n = chunks.scan(in, this::collect);
+            in.skipBytes(chunks.scan(in, data -> ctx.fireChannelRead(data.retain())));
         }
-        in.skipBytes(n);
-        if (createTooLarge) {
-            fail(LocalResponse.tooLarge("the create body is over 1 MiB; a container's configuration is far smaller,"
-                    + " so tether refuses it rather than buffer it"));
-        } else if (bodyComplete()) {
-            finishCreate();
+        if (state == State.CREATE_BODY && bodyComplete()) {
+            endCreate(ctx);
         }
     }
 
-    private void collect(ByteBuf data) {
-        if (createBody.size() + data.readableBytes() > CreateInterceptor.MAX_BODY) {
-            createTooLarge = true;
+    /** The create's body has ended: what follows is the next request, once {@link CreateRewrite} has decided. */
+    private void endCreate(ChannelHandlerContext ctx) {
+        state = State.HEAD;
+        ctx.fireChannelRead(CreateRewrite.END);
+    }
+
+    /** What a handler behind this one decided for a request it held back; anything else is for the client. */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (!(msg instanceof Decision decision)) {
+            ctx.write(msg, promise);
             return;
         }
-        try {
-            data.getBytes(data.readerIndex(), createBody, data.readableBytes());
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private void finishCreate() {
-        ByteBuf head = createHead;
-        createHead = null;
-        try {
-            switch (creates.intercept(head, createTarget, createBody.toByteArray(), owner)) {
-                case CreateInterceptor.Forward forward -> {
-                    link.expected.add(new Link.Expectation(false, false, forward.pending()));
-                    state = State.HEAD;
-                    forward(forward.request());
+        switch (decision) {
+            case Decision.Send send -> {
+                if (state == State.DONE) {
+                    send.request().release();
+                } else {
+                    exchange.expect(send.expectation());
+                    forward(send.request());
                 }
-                case CreateInterceptor.Refuse refuse -> fail(refuse.answer());
             }
-        } finally {
-            head.release();
-            createBody = null;
+            case Decision.Refuse refuse -> fail(refuse.answer());
         }
+        promise.trySuccess();
     }
 
-    /** Called by the response side once the engine has answered a request that could hijack the connection. */
-    void resolveHijack(boolean hijacked) {
+    /** Called through the client's pipeline once the engine has answered a request that could hijack the connection. */
+    private void engineDecided(ChannelHandlerContext ctx, boolean hijacked) {
         if (state == State.DONE) {
             return;
         }
@@ -363,10 +326,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
         if (hijacked) {
             openSession();
         }
-        ChannelHandlerContext ctx = link.client.pipeline().context(this);
-        if (ctx != null) {
-            process(ctx);
-        }
+        process(ctx);
     }
 
     private void openSession() {
@@ -374,15 +334,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     }
 
     private void forward(ByteBuf data) {
-        lastWrite = link.upstream.write(data);
-    }
-
-    private void readOrClose(ChannelHandlerContext ctx, boolean written) {
-        if (written) {
-            readMore(ctx);
-        } else {
-            link.close();
-        }
+        lastWrite = engine.write(data);
     }
 
     /** Reads on, unless the client has said all it will (epoll refuses a read after EOF) or we hold its bytes. */
@@ -405,8 +357,7 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
     private void fail(LocalResponse answer) {
         log.debug("answering {} to a client: {}", answer.status(), answer.message());
         state = State.DONE;
-        cancelHeadTimer();
-        link.answerAndClose(answer);
+        exchange.answerLastAndClose(answer);
     }
 
     private void compact() {
@@ -418,6 +369,10 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof Exchange.Hijack hijack) {
+            engineDecided(ctx, hijack == Exchange.Hijack.TAKEN);
+            return;
+        }
         if (evt == ChannelInputShutdownEvent.INSTANCE) {
             clientEnded = true;
             if (state != State.AWAIT_HIJACK && !in.isReadable()) {
@@ -429,49 +384,41 @@ final class RequestRelay extends ChannelInboundHandlerAdapter {
 
     /** The client will send no more: the engine reads EOF too (the CLI's CloseWrite when stdin ends). */
     private void endClientInput() {
-        if (state == State.CREATE_BODY || state == State.DONE || !link.upstreamReady()) {
-            link.close();
+        if (state == State.CREATE_BODY || state == State.DONE || !exchange.engineReady()) {
+            exchange.close();
             return;
         }
         if (session != null) {
             sessions.stdinClosed(session);
         }
-        Link.shutdownOutputAfterFlush(link.upstream);
-        link.closeIfBothEnded();
+        Link.shutdownOutputAfterFlush(engine);
+        exchange.closeIfBothEnded();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancelHeadTimer();
         in.release();
         in = Unpooled.EMPTY_BUFFER;
-        if (createHead != null) {
-            createHead.release();
-            createHead = null;
-        }
         state = State.DONE;
         // The client went away while the engine still streamed: its session ended (an exiting container closes
         // the engine side first, and that is no session's end).
         if (session != null) {
-            sessions.closed(session, link.upstreamReady() && !((DuplexChannel) link.upstream).isInputShutdown());
+            sessions.closed(session, exchange.engineReady() && !((DuplexChannel) engine).isInputShutdown());
         }
-        Link.closeAfterFlush(link.upstream);
+        Link.closeAfterFlush(engine);
+        ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("client connection failed: {}", cause.toString());
-        link.close();
+        exchange.close();
     }
 
     /** While tether drains: a connection between requests, waiting for no answer, is closed. */
     void closeIfIdle() {
-        if (state == State.HEAD && !in.isReadable() && link != null && link.expected.isEmpty()) {
-            link.close();
+        if (state == State.HEAD && !in.isReadable() && exchange != null && !exchange.awaitsAnswers()) {
+            exchange.close();
         }
-    }
-
-    Link link() {
-        return link;
     }
 }

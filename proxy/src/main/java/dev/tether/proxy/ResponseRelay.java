@@ -3,6 +3,7 @@ package dev.tether.proxy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -24,8 +25,9 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
 
     private enum State { HEAD, BODY, RAW }
 
-    private final Link link;
-    private final RequestRelay requests;
+    private final Channel client;
+    private final Exchange exchange;
+    private final ProxyEvents events;
     private ByteBuf in = Unpooled.EMPTY_BUFFER;
     private State state = State.HEAD;
     private long bodyRemaining;
@@ -35,11 +37,9 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
     /** The body of a create's answer, kept (it is a few bytes of JSON) to learn the new container's id. */
     private CreateAnswer createAnswer;
 
-    private final ProxyEvents events;
-
-    ResponseRelay(Link link, RequestRelay requests, ProxyEvents events) {
-        this.link = link;
-        this.requests = requests;
+    ResponseRelay(Channel client, Exchange exchange, ProxyEvents events) {
+        this.client = client;
+        this.exchange = exchange;
         this.events = events;
     }
 
@@ -52,7 +52,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf data = (ByteBuf) msg;
         if (state == State.RAW) {
-            link.client.writeAndFlush(data).addListener(f -> readOrClose(ctx, f.isSuccess()));
+            exchange.readAfter(client.writeAndFlush(data), () -> readMore(ctx));
             return;
         }
         in = in.isReadable() ? Unpooled.wrappedBuffer(in, data) : swap(in, data);
@@ -76,8 +76,8 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
         if (lastWrite == null) {
             readMore(ctx);
         } else {
-            link.client.flush();
-            lastWrite.addListener(f -> readOrClose(ctx, f.isSuccess()));
+            client.flush();
+            exchange.readAfter(lastWrite, () -> readMore(ctx));
         }
     }
 
@@ -108,21 +108,21 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             }
             return false;
         }
-        HttpHead head = HttpHead.parse(in, start, end);
+        StatusHead head = StatusHead.parse(in, start, end);
         forward(in.readRetainedSlice(end - start));
-        int status = status(head);
-        Link.Expectation expectation = link.expected.peek();
+        int status = head.status();
+        Expectation expectation = exchange.answering();
         boolean mayHijack = expectation != null && expectation.mayHijack();
         createAnswer = expectation != null && expectation.create() != null && status == 201
                 ? new CreateAnswer(expectation.create()) : null;
         if (status == 101) {
             hijacked();
-        } else if (status >= 100 && status < 200) {
-            return true; // an interim answer: the final one follows for the same request
+        } else if (head.isInterim()) {
+            return true; // the final answer follows for the same request
         } else if ((expectation != null && expectation.headRequest()) || status == 204 || status == 304) {
             responseEnded();
         } else {
-            switch (head.framing(false)) {
+            switch (head.framing()) {
                 case Framing.Fixed fixed -> {
                     chunks = null;
                     bodyRemaining = fixed.length();
@@ -151,23 +151,18 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
 
     private void hijacked() {
         state = State.RAW;
-        link.expected.poll();
-        requests.resolveHijack(true);
+        exchange.hijacked();
     }
 
     private void responseEnded() {
         state = State.HEAD;
         if (createAnswer != null) {
+            CreateInterceptor.PendingCreate pending = createAnswer.pending;
             createAnswer.containerId().ifPresent(id -> events.created(new ProxyEvents.Created(id,
-                    createAnswer.pending.name(), createAnswer.pending.owner(), createAnswer.pending.host(),
-                    createAnswer.pending.decision())));
+                    pending.name(), pending.owner(), pending.host(), pending.decision())));
             createAnswer = null;
         }
-        Link.Expectation done = link.expected.poll();
-        if (done != null && done.mayHijack()) {
-            requests.resolveHijack(false);
-        }
-        link.responseEnded();
+        exchange.answered();
     }
 
     /** Collects the engine's {@code {"Id":…}} answer to a labelled create. */
@@ -199,29 +194,13 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static int status(HttpHead head) throws HttpHead.Malformed {
-        try {
-            return Integer.parseInt(head.second());
-        } catch (NumberFormatException e) {
-            throw new HttpHead.Malformed("a response without a status code");
-        }
-    }
-
     private void forward(ByteBuf data) {
-        lastWrite = link.client.write(data);
+        lastWrite = client.write(data);
     }
 
     private static ByteBuf swap(ByteBuf old, ByteBuf replacement) {
         old.release();
         return replacement;
-    }
-
-    private void readOrClose(ChannelHandlerContext ctx, boolean written) {
-        if (written) {
-            readMore(ctx);
-        } else {
-            link.close();
-        }
     }
 
     /** epoll refuses a read after EOF: once the engine has ended its side, there is nothing more to read. */
@@ -236,8 +215,8 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
         if (evt == ChannelInputShutdownEvent.INSTANCE) {
             engineEnded = true;
             // The engine has said all it will: the client reads EOF after the last byte.
-            Link.shutdownOutputAfterFlush(link.client);
-            link.closeIfBothEnded();
+            Link.shutdownOutputAfterFlush(client);
+            exchange.closeIfBothEnded();
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -251,6 +230,6 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("engine connection failed: {}", cause.toString());
-        link.close();
+        exchange.close();
     }
 }

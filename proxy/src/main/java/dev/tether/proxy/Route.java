@@ -16,14 +16,6 @@ public enum Route {
     OTHER;
 
     /**
-     * The engine's version prefix is {@code /v[0-9.]+} (moby) or {@code /v[0-9][0-9A-Za-z.-]*} (podman); matched
-     * loosely, in either casing.
-     */
-    private static final Pattern VERSION = Pattern.compile("^/[vV][0-9.][0-9A-Za-z.-]*(?=/)");
-    private static final Pattern HIJACKING = Pattern.compile("^/(containers/[^/]+/attach|exec/[^/]+/start)$");
-    private static final Pattern HTTP_AUTHORITY = Pattern.compile("^(?i)https?://");
-
-    /**
      * Classifies by the path the engine's router would match: percent-decoded, dot segments resolved, without
      * the optional version prefix. It compares more loosely than the engine (any method casing, any path
      * casing, a path the engine would only redirect to), because a create that tether missed is a container
@@ -31,17 +23,29 @@ public enum Route {
      *
      * @throws HttpHead.Malformed for a target that is neither a path nor an http(s) URL, which tether will not guess
      */
-    static Route of(HttpHead request) throws HttpHead.Malformed {
-        String path = enginePath(request.second());
-        String method = request.first().toUpperCase(Locale.ROOT);
+    static Route of(RequestHead request) throws HttpHead.Malformed {
+        String path = enginePath(request.target());
+        String method = request.method().toUpperCase(Locale.ROOT);
         if (method.equals("POST") && path.equalsIgnoreCase("/containers/create")) {
             return CREATE;
         }
-        if (HIJACKING.matcher(path.toLowerCase(Locale.ROOT)).matches()
+        if (hijacking(path.toLowerCase(Locale.ROOT))
                 || request.lists("Connection", "upgrade") || !request.values("Upgrade").isEmpty()) {
             return HIJACK;
         }
         return OTHER;
+    }
+
+    /** {@code /containers/{id}/attach} or {@code /exec/{id}/start}: the engine may answer either with a raw stream. */
+    private static boolean hijacking(String path) {
+        return oneSegmentBetween(path, "/containers/", "/attach") || oneSegmentBetween(path, "/exec/", "/start");
+    }
+
+    /** True for {@code prefix + segment + suffix} with a segment that is not empty and has no slash. */
+    private static boolean oneSegmentBetween(String path, String prefix, String suffix) {
+        int from = prefix.length();
+        int to = path.length() - suffix.length();
+        return to > from && path.startsWith(prefix) && path.endsWith(suffix) && path.indexOf('/', from) == to;
     }
 
     private static final Pattern ATTACH = Pattern.compile("^/containers/([^/]+)/attach$");
@@ -51,8 +55,8 @@ public enum Route {
      * The container an attach request opens stdin to, if it is one: the stream whose end ends a session.
      * WebSocket attaches ({@code /attach/ws}) are left out: no stdio MCP client uses them.
      */
-    static Optional<String> stdinAttach(HttpHead request) {
-        String target = request.second();
+    static Optional<String> stdinAttach(RequestHead request) {
+        String target = request.target();
         int query = target.indexOf('?');
         if (query < 0 || !STDIN.matcher(target.substring(query + 1)).find()) {
             return Optional.empty();
@@ -75,7 +79,7 @@ public enum Route {
     static String enginePath(String target) throws HttpHead.Malformed {
         String t = target;
         if (!t.startsWith("/")) {
-            if (!HTTP_AUTHORITY.matcher(t).find()) {
+            if (!startsWithAsciiIgnoringCase(t, "http://") && !startsWithAsciiIgnoringCase(t, "https://")) {
                 throw new HttpHead.Malformed("request target '" + abbreviate(t) + "' is neither a path nor an"
                         + " http:// URL, and the engine may route it to any endpoint; send a path such as"
                         + " /containers/create");
@@ -96,7 +100,46 @@ public enum Route {
             t = t.substring(0, fragment);
         }
         String clean = clean(percentDecode(t));
-        return VERSION.matcher(clean).replaceFirst("");
+        return clean.substring(versionPrefixLength(clean));
+    }
+
+    /**
+     * The length of the engine's version prefix, {@code /v[0-9.]+} (moby) or {@code /v[0-9][0-9A-Za-z.-]*}
+     * (podman), matched loosely, in either casing, when a slash follows it; else 0.
+     */
+    private static int versionPrefixLength(String path) {
+        if (path.length() < 3 || (path.charAt(1) != 'v' && path.charAt(1) != 'V')
+                || !(isAsciiDigit(path.charAt(2)) || path.charAt(2) == '.')) {
+            return 0;
+        }
+        int i = 3;
+        while (i < path.length() && isVersionChar(path.charAt(i))) {
+            i++;
+        }
+        return i < path.length() && path.charAt(i) == '/' ? i : 0;
+    }
+
+    private static boolean isVersionChar(char c) {
+        return isAsciiDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-';
+    }
+
+    private static boolean isAsciiDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    /** As a case-insensitive regex without UNICODE_CASE: only ASCII letters match either casing. */
+    private static boolean startsWithAsciiIgnoringCase(String s, String lowerCasePrefix) {
+        if (s.length() < lowerCasePrefix.length()) {
+            return false;
+        }
+        for (int i = 0; i < lowerCasePrefix.length(); i++) {
+            char c = s.charAt(i);
+            char p = lowerCasePrefix.charAt(i);
+            if (c != p && !(p >= 'a' && p <= 'z' && c == p - ('a' - 'A'))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String abbreviate(String s) {

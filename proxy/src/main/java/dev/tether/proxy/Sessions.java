@@ -1,16 +1,35 @@
 package dev.tether.proxy;
 
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The stdin sessions open through this proxy right now; every change is told to the proxy's listener. */
 final class Sessions {
 
-    /** A client's stdin-attached stream to a container, named as the client named it. */
-    record Session(String container, Peer client) {}
+    /**
+     * A client's stdin-attached stream to a container, named as the client named it. Equal only to itself: one
+     * client may attach to one container twice at once.
+     */
+    static final class Session {
+        private final String container;
+        private final Peer client;
 
-    private final Map<Object, Session> live = new ConcurrentHashMap<>();
+        private Session(String container, Peer client) {
+            this.container = container;
+            this.client = client;
+        }
+
+        String container() {
+            return container;
+        }
+
+        Peer client() {
+            return client;
+        }
+    }
+
+    private final Set<Session> live = ConcurrentHashMap.newKeySet();
     private final ProxyEvents listener;
     /** Set once tether closes every connection itself, at the end of a drain or at close. */
     private volatile boolean closingAll;
@@ -19,17 +38,15 @@ final class Sessions {
         this.listener = listener;
     }
 
-    /** @return a handle for {@link #closed} */
-    Object opened(String container, Peer client) {
-        Object handle = new Object();
-        live.put(handle, new Session(container, client));
+    Session opened(String container, Peer client) {
+        Session session = new Session(container, client);
+        live.add(session);
         listener.sessionOpened(container, client);
-        return handle;
+        return session;
     }
 
-    void stdinClosed(Object handle) {
-        Session session = live.get(handle);
-        if (session != null) {
+    void stdinClosed(Session session) {
+        if (live.contains(session)) {
             listener.stdinClosed(session.container(), session.client());
         }
     }
@@ -40,9 +57,8 @@ final class Sessions {
     }
 
     /** @param clientLeft true when the client went away while the engine still streamed: the session ended */
-    void closed(Object handle, boolean clientLeft) {
-        Session session = live.remove(handle);
-        if (session != null) {
+    void closed(Session session, boolean clientLeft) {
+        if (live.remove(session)) {
             ProxyEvents.SessionEnd end = closingAll ? ProxyEvents.SessionEnd.TETHER
                     : clientLeft ? ProxyEvents.SessionEnd.CLIENT : ProxyEvents.SessionEnd.ENGINE;
             listener.sessionClosed(session.container(), session.client(), end);
@@ -50,6 +66,6 @@ final class Sessions {
     }
 
     List<Session> live() {
-        return List.copyOf(live.values());
+        return List.copyOf(live);
     }
 }

@@ -20,22 +20,22 @@ class HttpFramingTest {
 
     @Test
     void requestFraming() throws Exception {
-        assertThat(request("Content-Length: 12").framing(true)).isEqualTo(Framing.fixed(12));
-        assertThat(request("Transfer-Encoding: chunked").framing(true)).isEqualTo(Framing.CHUNKED);
-        assertThat(request("Content-Length: 3\r\nContent-Length: 3").framing(true)).isEqualTo(Framing.fixed(3));
-        assertThat(request("X-Other: 1").framing(true)).isEqualTo(Framing.NONE);
-        assertThat(response("").framing(false)).isEqualTo(Framing.UNTIL_CLOSE);
+        assertThat(request("Content-Length: 12").framing()).isEqualTo(Framing.fixed(12));
+        assertThat(request("Transfer-Encoding: chunked").framing()).isEqualTo(Framing.CHUNKED);
+        assertThat(request("Content-Length: 3\r\nContent-Length: 3").framing()).isEqualTo(Framing.fixed(3));
+        assertThat(request("X-Other: 1").framing()).isEqualTo(Framing.NONE);
+        assertThat(response("").framing()).isEqualTo(Framing.UNTIL_CLOSE);
     }
 
     @Test
     void ambiguousRequestFramingIsRefused() {
-        assertThatThrownBy(() -> request("Content-Length: 3\r\nTransfer-Encoding: chunked").framing(true))
+        assertThatThrownBy(() -> request("Content-Length: 3\r\nTransfer-Encoding: chunked").framing())
                 .hasMessageContaining("both Content-Length and Transfer-Encoding");
-        assertThatThrownBy(() -> request("Content-Length: 3\r\nContent-Length: 4").framing(true))
+        assertThatThrownBy(() -> request("Content-Length: 3\r\nContent-Length: 4").framing())
                 .hasMessageContaining("conflicting Content-Length");
-        assertThatThrownBy(() -> request("Content-Length: -1").framing(true)).hasMessageContaining("invalid Content-Length");
-        assertThatThrownBy(() -> request("Transfer-Encoding: gzip").framing(true)).hasMessageContaining("unsupported");
-        assertThatThrownBy(() -> HttpHead.parse(bytes("GARBAGE\r\n\r\n"), 0, 11)).hasMessageContaining("start line");
+        assertThatThrownBy(() -> request("Content-Length: -1").framing()).hasMessageContaining("invalid Content-Length");
+        assertThatThrownBy(() -> request("Transfer-Encoding: gzip").framing()).hasMessageContaining("unsupported");
+        assertThatThrownBy(() -> RequestHead.parse(bytes("GARBAGE\r\n\r\n"), 0, 11)).hasMessageContaining("start line");
         assertThatThrownBy(() -> request("Bad Header: 1")).hasMessageContaining("malformed header");
     }
 
@@ -77,14 +77,14 @@ class HttpFramingTest {
                         + "Content-Length: 42\r\n\r\n");
     }
 
-    private static HttpHead request(String headers) throws HttpHead.Malformed {
+    private static RequestHead request(String headers) throws HttpHead.Malformed {
         ByteBuf buf = bytes("POST /x HTTP/1.1\r\n" + headers + "\r\n\r\n");
-        return HttpHead.parse(buf, 0, HttpHead.end(buf, 0));
+        return RequestHead.parse(buf, 0, HttpHead.end(buf, 0));
     }
 
-    private static HttpHead response(String headers) throws HttpHead.Malformed {
+    private static StatusHead response(String headers) throws HttpHead.Malformed {
         ByteBuf buf = bytes("HTTP/1.1 200 OK\r\n" + headers + "\r\n");
-        return HttpHead.parse(buf, 0, HttpHead.end(buf, 0));
+        return StatusHead.parse(buf, 0, HttpHead.end(buf, 0));
     }
 
     private static ByteBuf bytes(String s) {

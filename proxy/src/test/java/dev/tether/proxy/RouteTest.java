@@ -97,8 +97,8 @@ class RouteTest {
         assertThat(Route.stdinAttach(head(requestLine))).isEqualTo(java.util.Optional.ofNullable(container));
     }
 
-    private static HttpHead head(String text) throws HttpHead.Malformed {
+    private static RequestHead head(String text) throws HttpHead.Malformed {
         ByteBuf buf = Unpooled.copiedBuffer(text + "\r\nHost: docker\r\n\r\n", StandardCharsets.ISO_8859_1);
-        return HttpHead.parse(buf, 0, HttpHead.end(buf, 0));
+        return RequestHead.parse(buf, 0, HttpHead.end(buf, 0));
     }
 }
