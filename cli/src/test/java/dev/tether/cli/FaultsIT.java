@@ -168,7 +168,7 @@ class FaultsIT {
                     .isFalse();
         }
 
-        // The session: without live-restore the engine's shutdown stopped it (AutoRemove took it); with
+        // The session: without live-restore the engine's shutdown stopped it (its --rm took it); with
         // live-restore the engine ends it as it restores (its stdin pipe went with the old dockerd). Either way the
         // CLI is dead: should the engine leave the container, it is reaped for that, never for its stream's end.
         if (findOn(engine, sessionId).isPresent()) {

@@ -78,11 +78,9 @@ final class Recorder implements ProxyEvents, ReapListener, AutoCloseable {
         d.set("owner", process(c.owner().process()).put("uid", c.owner().uid()).set("command", commandOf(c.owner())));
         d.set("host", process(c.host()));
         d.put("tie", c.decision().tie().label());
+        d.put("why", c.decision().choice().why());
         ObjectNode changed = d.putObject("changed");
         c.decision().labels().forEach((k, v) -> changed.with("labels").put(k, v));
-        if (c.decision().autoRemoveSet()) {
-            changed.put("HostConfig.AutoRemove", true);
-        }
         var defaults = c.decision().mcpDefaultsSet();
         if (defaults.init()) {
             changed.put("HostConfig.Init", true);

@@ -39,15 +39,6 @@ record CreateBody(
 
         static final HostConfig ABSENT = new HostConfig(List.of(), Optional.empty(), "", Confinement.UNREAD);
 
-        /** The daemon refuses AutoRemove together with a restart policy. */
-        boolean allowsAutoRemove() {
-            return restartPolicy.isEmpty() || restartPolicy.equals("no");
-        }
-
-        HostConfig withAutoRemove() {
-            return new HostConfig(members, Optional.of(true), restartPolicy, confinement);
-        }
-
         HostConfig with(Confinement confinement) {
             return new HostConfig(members, autoRemove, restartPolicy, confinement);
         }

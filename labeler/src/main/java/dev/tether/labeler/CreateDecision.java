@@ -8,14 +8,14 @@ public sealed interface CreateDecision {
 
     /**
      * Forward {@code body} (complete JSON, to be sent with a fresh Content-Length) to the engine.
-     * {@code labels} are the dev.tether.* labels the engine will read; {@code autoRemoveSet} is true when
-     * tether turned on HostConfig.AutoRemove that the client had not asked for.
+     * {@code choice} is the tie and the rule that chose it; {@code labels} are the dev.tether.* labels the engine
+     * will read.
      */
-    record Forward(byte[] body, Tie tie, Map<String, String> labels, boolean autoRemoveSet,
-                   McpDefaultsSet mcpDefaultsSet) implements CreateDecision {
+    record Forward(byte[] body, TieChoice choice, Map<String, String> labels, McpDefaultsSet mcpDefaultsSet)
+            implements CreateDecision {
 
-        public Forward(byte[] body, Tie tie, Map<String, String> labels, boolean autoRemoveSet) {
-            this(body, tie, labels, autoRemoveSet, McpDefaultsSet.NOTHING);
+        public Tie tie() {
+            return choice.tie();
         }
     }
 

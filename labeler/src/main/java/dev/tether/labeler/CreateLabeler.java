@@ -52,26 +52,19 @@ public final class CreateLabeler {
     }
 
     private CreateDecision forward(CreateBody body, Caller caller) {
-        Tie tie = tiePolicy.choose(Optional.ofNullable(body.labels().get(TetherLabels.TIE)), body.isStdioSession(),
-                caller);
+        TieChoice choice = tiePolicy.choose(TiePolicy.Intent.of(body), caller);
         Map<String, String> labels = new LinkedHashMap<>(body.labels());
         // Put last so that a client cannot claim another owner, tie or instance.
-        labels.putAll(identityLabels(caller, tie));
+        labels.putAll(identityLabels(caller, choice));
 
+        // HostConfig.AutoRemove is left as the client sent it: the reaper removes what it stops, and an AutoRemove
+        // the client did not ask for changes what it sees (its own remove gets a 409, a second start fails).
         Optional<CreateBody.HostConfig> hostConfig = body.hostConfig();
-        boolean autoRemoveSet = false;
         CreateDecision.McpDefaultsSet defaultsSet = CreateDecision.McpDefaultsSet.NOTHING;
-        if (tie == Tie.SESSION) {
+        if (choice.tie() == Tie.SESSION && mcpDefaults.isPresent()) {
             CreateBody.HostConfig config = hostConfig.orElse(CreateBody.HostConfig.ABSENT);
-            if (config.allowsAutoRemove()) {
-                autoRemoveSet = !config.autoRemove().orElse(false);
-                config = config.withAutoRemove();
-            }
-            if (mcpDefaults.isPresent()) {
-                defaultsSet = defaultsFor(config.confinement(), mcpDefaults.get());
-                config = config.with(config.confinement().plus(defaultsSet));
-            }
-            hostConfig = Optional.of(config);
+            defaultsSet = defaultsFor(config.confinement(), mcpDefaults.get());
+            hostConfig = Optional.of(config.with(config.confinement().plus(defaultsSet)));
         }
 
         Map<String, String> tetherLabels = new LinkedHashMap<>();
@@ -80,8 +73,8 @@ public final class CreateLabeler {
                 tetherLabels.put(key, value);
             }
         });
-        return new CreateDecision.Forward(CreateBodyWriter.write(body, labels, hostConfig), tie,
-                Collections.unmodifiableMap(tetherLabels), autoRemoveSet, defaultsSet);
+        return new CreateDecision.Forward(CreateBodyWriter.write(body, labels, hostConfig), choice,
+                Collections.unmodifiableMap(tetherLabels), defaultsSet);
     }
 
     /** Each default the client did not choose itself; a cap only when it set none that could clash. */
@@ -91,7 +84,7 @@ public final class CreateLabeler {
                 defaults.nanoCpus() > 0 && !client.capsCpu() ? OptionalLong.of(defaults.nanoCpus()) : OptionalLong.empty());
     }
 
-    private Map<String, String> identityLabels(Caller caller, Tie tie) {
+    private Map<String, String> identityLabels(Caller caller, TieChoice choice) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(TetherLabels.OWNER_PID, Long.toString(caller.owner().pid()));
         labels.put(TetherLabels.OWNER_START, Long.toString(caller.owner().startTicks()));
@@ -99,7 +92,8 @@ public final class CreateLabeler {
         labels.put(TetherLabels.HOST_PID, Long.toString(caller.host().pid()));
         labels.put(TetherLabels.HOST_START, Long.toString(caller.host().startTicks()));
         labels.put(TetherLabels.HOST_EXE, caller.host().exe());
-        labels.put(TetherLabels.TIE, tie.label());
+        labels.put(TetherLabels.TIE, choice.tie().label());
+        labels.put(TetherLabels.WHY, choice.why());
         labels.put(TetherLabels.INSTANCE, instance);
         labels.put(TetherLabels.BOOT, bootId);
         labels.put(TetherLabels.PID_NAMESPACE, pidNamespace);

@@ -10,6 +10,8 @@ public final class TetherLabels {
     public static final String HOST_START = "dev.tether.host.start";
     public static final String HOST_EXE = "dev.tether.host.exe";
     public static final String TIE = "dev.tether.tie";
+    /** The rule that chose the tie, in words ({@link TieChoice#why()}), for {@code tether why} and the journal. */
+    public static final String WHY = "dev.tether.why";
     /** The tether that created the container, as {@link Instance#label()} writes it. */
     public static final String INSTANCE = "dev.tether.instance";
     public static final String BOOT = "dev.tether.boot";

@@ -47,6 +47,7 @@ class CreateLabelerTest {
                     entry(TetherLabels.HOST_START, "900000"),
                     entry(TetherLabels.HOST_EXE, "/usr/bin/bash"),
                     entry(TetherLabels.TIE, "owner"),
+                    entry(TetherLabels.WHY, SDK_WHY),
                     entry(TetherLabels.INSTANCE, "tether-1"),
                     entry(TetherLabels.BOOT, "boot-abc"),
                     entry(TetherLabels.PID_NAMESPACE, "pid:[4026531836]"));
@@ -56,7 +57,7 @@ class CreateLabelerTest {
 
         @Test
         void nullLabelsGetTethersOnly() {
-            assertThat(labelsOf(forward("{\"Labels\":null}"))).hasSize(10).containsKey(TetherLabels.OWNER_PID);
+            assertThat(labelsOf(forward("{\"Labels\":null}"))).hasSize(11).containsKey(TetherLabels.OWNER_PID);
         }
 
         @Test
@@ -85,7 +86,7 @@ class CreateLabelerTest {
             CreateDecision.Forward forward =
                     forward("{\"Labels\":{\"a\":\"1\",\"c\":\"1\"},\"labels\":{\"b\":\"2\",\"c\":\"2\"}}");
 
-            assertThat(labelsOf(forward)).contains(entry("a", "1"), entry("b", "2"), entry("c", "2")).hasSize(13);
+            assertThat(labelsOf(forward)).contains(entry("a", "1"), entry("b", "2"), entry("c", "2")).hasSize(14);
             assertThat(rootKeys(forward)).containsExactly("Labels");
         }
 
@@ -93,7 +94,7 @@ class CreateLabelerTest {
         void laterNullEmptiesLabels() {
             Map<String, String> labels = labelsOf(forward("{\"Labels\":{\"a\":\"1\"},\"labels\":null}"));
 
-            assertThat(labels).doesNotContainKey("a").hasSize(10);
+            assertThat(labels).doesNotContainKey("a").hasSize(11);
         }
 
         @Test
@@ -201,7 +202,6 @@ class CreateLabelerTest {
 
             assertThat(engineView(forward).get("HostConfig").get("AutoRemove").asBoolean()).isTrue();
             assertThat(hostConfigKeys(forward)).containsExactly("Memory", "AutoRemove");
-            assertThat(forward.autoRemoveSet()).isFalse();
         }
 
         @Test
@@ -217,38 +217,38 @@ class CreateLabelerTest {
     class StdioSession {
 
         @Test
-        void setsAutoRemoveCreatingHostConfig() {
+        void leavesAutoRemoveAsTheClientSentIt() {
             CreateDecision.Forward forward = forward("{" + STDIN_SESSION + "}");
 
             assertThat(forward.tie()).isEqualTo(Tie.SESSION);
-            assertThat(forward.autoRemoveSet()).isTrue();
-            assertThat(engineView(forward).get("HostConfig").get("AutoRemove").asBoolean()).isTrue();
+            assertThat(engineView(forward).path("HostConfig").has("AutoRemove")).isFalse();
         }
 
         @Test
-        void overridesAutoRemoveFalse() {
+        void keepsTheClientsAutoRemoveFalse() {
             CreateDecision.Forward forward = forward("{" + STDIN_SESSION + ",\"HostConfig\":{\"AutoRemove\":false,"
                     + "\"RestartPolicy\":{\"Name\":\"no\"}}}");
 
-            assertThat(engineView(forward).get("HostConfig").get("AutoRemove").asBoolean()).isTrue();
-            assertThat(forward.autoRemoveSet()).isTrue();
+            assertThat(forward.tie()).isEqualTo(Tie.SESSION);
+            assertThat(engineView(forward).get("HostConfig").get("AutoRemove").asBoolean()).isFalse();
         }
 
         @Test
-        void clientAutoRemoveIsNotReportedAsTethers() {
+        void keepsTheClientsAutoRemove() {
             CreateDecision.Forward forward = forward("{" + STDIN_SESSION + ",\"HostConfig\":{\"AutoRemove\":true}}");
 
-            assertThat(forward.autoRemoveSet()).isFalse();
             assertThat(hostConfigKeys(forward)).containsExactly("AutoRemove");
+            assertThat(engineView(forward).get("HostConfig").get("AutoRemove").asBoolean()).isTrue();
         }
 
         @Test
-        void restartPolicyKeepsAutoRemoveOff() {
+        void aRestartPolicyMeansTheSessionIsNotTied() {
             CreateDecision.Forward forward = forward("{" + STDIN_SESSION
                     + ",\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"always\"}}}");
 
-            assertThat(forward.tie()).isEqualTo(Tie.SESSION);
-            assertThat(forward.autoRemoveSet()).isFalse();
+            assertThat(forward.tie()).isEqualTo(Tie.NONE);
+            assertThat(forward.labels()).containsEntry(TetherLabels.WHY,
+                    "a restart policy (always) says the container outlives whoever created it");
             assertThat(engineView(forward).get("HostConfig").has("AutoRemove")).isFalse();
         }
 
@@ -257,8 +257,7 @@ class CreateLabelerTest {
             CreateDecision.Forward forward = forward("{" + STDIN_SESSION + ",\"hostconfig\":{\"restartpolicy\":"
                     + "{\"NAME\":\"always\"}},\"HostConfig\":{\"Memory\":1,\"RestartPolicy\":{\"MaximumRetryCount\":0}}}");
 
-            assertThat(forward.autoRemoveSet()).isFalse();
-            assertThat(engineView(forward).get("HostConfig").has("AutoRemove")).isFalse();
+            assertThat(forward.tie()).isEqualTo(Tie.NONE);
         }
 
         @Test
@@ -266,15 +265,15 @@ class CreateLabelerTest {
             CreateDecision.Forward forward = forward("{" + STDIN_SESSION + ",\"HostConfig\":{\"RestartPolicy\":"
                     + "{\"Name\":\"always\"},\"RestartPolicy\":null,\"RestartPolicy\":{\"Name\":null}}}");
 
-            assertThat(forward.autoRemoveSet()).isFalse();
+            assertThat(forward.tie()).isEqualTo(Tie.NONE);
         }
 
         @Test
-        void laterRestartPolicyNoAllowsAutoRemove() {
+        void laterRestartPolicyNoIsNoRestartPolicy() {
             CreateDecision.Forward forward = forward("{" + STDIN_SESSION + ",\"HostConfig\":{\"RestartPolicy\":"
                     + "{\"Name\":\"always\"}},\"HostConfig\":{\"RestartPolicy\":{\"name\":\"no\"}}}");
 
-            assertThat(forward.autoRemoveSet()).isTrue();
+            assertThat(forward.tie()).isEqualTo(Tie.SESSION);
         }
 
         @Test
@@ -282,8 +281,7 @@ class CreateLabelerTest {
             CreateDecision.Forward forward = forward("{" + STDIN_SESSION + ",\"HostConfig\":{\"RestartPolicy\":"
                     + "{\"Name\":\"always\"}},\"HostConfig\":null}");
 
-            assertThat(forward.autoRemoveSet()).isTrue();
-            assertThat(hostConfigKeys(forward)).containsExactly("AutoRemove");
+            assertThat(forward.tie()).isEqualTo(Tie.SESSION);
         }
 
         @Test
@@ -316,7 +314,6 @@ class CreateLabelerTest {
 
             assertThat(forward.tie()).isEqualTo(Tie.HOST);
             assertThat(forward.labels()).containsEntry(TetherLabels.TIE, "host");
-            assertThat(forward.autoRemoveSet()).isFalse();
         }
 
         @Test
@@ -335,8 +332,7 @@ class CreateLabelerTest {
             assertThat(decision).isInstanceOfSatisfying(CreateDecision.Forward.class, forward -> {
                 assertThat(forward.tie()).isEqualTo(Tie.NONE);
                 assertThat(forward.labels()).containsEntry(TetherLabels.TIE, "none");
-                assertThat(forward.autoRemoveSet()).isFalse();
-            });
+                });
         }
 
         @Test
@@ -522,11 +518,15 @@ class CreateLabelerTest {
         }
     }
 
+    /** What the labeler says of a create by {@link #SDK_CLIENT}, a java process. */
+    private static final String SDK_WHY =
+            "an SDK client (java) created a detached container without a restart policy: it ends with that process";
+
     private String tetherLabelsJson(String tie) {
         return "\"dev.tether.owner.pid\":\"4242\",\"dev.tether.owner.start\":\"987654\","
                 + "\"dev.tether.owner.exe\":\"/usr/lib/jvm/temurin-25/bin/java\",\"dev.tether.host.pid\":\"4000\","
                 + "\"dev.tether.host.start\":\"900000\",\"dev.tether.host.exe\":\"/usr/bin/bash\","
-                + "\"dev.tether.tie\":\"" + tie + "\",\"dev.tether.instance\":\"tether-1\",\"dev.tether.boot\":\"boot-abc\","
+                + "\"dev.tether.tie\":\"" + tie + "\",\"dev.tether.why\":\"" + SDK_WHY + "\",\"dev.tether.instance\":\"tether-1\",\"dev.tether.boot\":\"boot-abc\","
                 + "\"dev.tether.pidns\":\"pid:[4026531836]\"";
     }
 

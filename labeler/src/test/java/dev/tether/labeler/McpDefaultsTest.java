@@ -50,7 +50,7 @@ class McpDefaultsTest {
             assertThat(strings(hostConfig.get("SecurityOpt"))).containsExactly("no-new-privileges");
             assertThat(hostConfig.get("Memory").asLong()).isEqualTo(GIB_2);
             assertThat(hostConfig.get("NanoCpus").asLong()).isEqualTo(ONE_CPU);
-            assertThat(hostConfig.get("AutoRemove").asBoolean()).isTrue();
+            assertThat(hostConfig.has("AutoRemove")).as("AutoRemove, which the client did not set").isFalse();
             assertThat(forward.mcpDefaultsSet()).isEqualTo(new CreateDecision.McpDefaultsSet(true, true,
                     OptionalLong.of(GIB_2), OptionalLong.of(ONE_CPU)));
         }
@@ -65,17 +65,17 @@ class McpDefaultsTest {
             assertThat(forward.mcpDefaultsSet()).isEqualTo(new CreateDecision.McpDefaultsSet(true, true,
                     OptionalLong.of(GIB_2), OptionalLong.of(ONE_CPU)));
             assertThat(hostConfigKeys(forward)).containsExactly("MemorySwap", "MemoryReservation", "CpuQuota",
-                    "CpuPeriod", "CpuShares", "NetworkMode", "AutoRemove", "Init", "SecurityOpt", "Memory", "NanoCpus");
+                    "CpuPeriod", "CpuShares", "NetworkMode", "Init", "SecurityOpt", "Memory", "NanoCpus");
         }
 
         @Test
-        void aRestartPolicyKeepsAutoRemoveOffButNotTheDefaults() {
+        void aRestartPolicyMakesItNoSessionSoItGetsNoDefaults() {
             CreateDecision.Forward forward = forward("{" + SESSION
                     + "\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"always\"}}}");
 
-            assertThat(hostConfig(forward).has("AutoRemove")).isFalse();
-            assertThat(hostConfig(forward).get("Init").asBoolean()).isTrue();
-            assertThat(forward.mcpDefaultsSet().noNewPrivileges()).isTrue();
+            assertThat(forward.tie()).isEqualTo(Tie.NONE);
+            assertThat(hostConfig(forward).has("Init")).isFalse();
+            assertThat(forward.mcpDefaultsSet().isEmpty()).isTrue();
         }
 
         @Test
@@ -84,7 +84,7 @@ class McpDefaultsTest {
 
             CreateDecision.Forward forward = forward(uncapped, "{" + SESSION + "\"HostConfig\":{\"Memory\":0}}", SDK_CLIENT);
 
-            assertThat(hostConfigKeys(forward)).containsExactly("AutoRemove", "Init", "SecurityOpt", "Memory");
+            assertThat(hostConfigKeys(forward)).containsExactly("Init", "SecurityOpt", "Memory");
             assertThat(hostConfig(forward).get("Memory").asLong()).isZero();
             assertThat(forward.mcpDefaultsSet()).isEqualTo(new CreateDecision.McpDefaultsSet(true, true,
                     OptionalLong.empty(), OptionalLong.empty()));
@@ -96,7 +96,7 @@ class McpDefaultsTest {
 
             String body = body(forward("{" + SESSION + "\"HostConfig\":{" + kept + ",\"Memory\":0}}"));
 
-            assertThat(body).contains("\"HostConfig\":{" + kept + ",\"AutoRemove\":true,\"Init\":true,"
+            assertThat(body).contains("\"HostConfig\":{" + kept + ",\"Init\":true,"
                     + "\"SecurityOpt\":[\"no-new-privileges\"],\"Memory\":2147483648,\"NanoCpus\":1000000000}");
         }
     }
@@ -121,7 +121,7 @@ class McpDefaultsTest {
 
             CreateDecision.Forward forward = forward("{" + SESSION + "\"HostConfig\":{" + hostConfig + "}}");
 
-            assertThat(body(forward)).endsWith("\"HostConfig\":{" + hostConfig + ",\"AutoRemove\":true}}");
+            assertThat(body(forward)).endsWith("\"HostConfig\":{" + hostConfig + "}}");
             assertThat(forward.mcpDefaultsSet().isEmpty()).isTrue();
         }
 
@@ -159,7 +159,7 @@ class McpDefaultsTest {
 
             assertThat(forward.mcpDefaultsSet()).isEqualTo(new CreateDecision.McpDefaultsSet(true, true,
                     OptionalLong.of(GIB_2), OptionalLong.of(ONE_CPU)));
-            assertThat(hostConfigKeys(forward)).containsExactly("AutoRemove", "Init", "SecurityOpt", "Memory", "NanoCpus");
+            assertThat(hostConfigKeys(forward)).containsExactly("Init", "SecurityOpt", "Memory", "NanoCpus");
         }
 
         @ParameterizedTest
@@ -318,7 +318,7 @@ class McpDefaultsTest {
         void withoutTheOptionASessionGetsNone() {
             CreateDecision.Forward forward = forward(withoutDefaults, "{" + SESSION + "\"Image\":\"x\"}", DOCKER_CLI);
 
-            assertThat(hostConfigKeys(forward)).containsExactly("AutoRemove");
+            assertThat(body(forward)).doesNotContain("HostConfig");
             assertThat(forward.mcpDefaultsSet().isEmpty()).isTrue();
         }
 
@@ -329,7 +329,7 @@ class McpDefaultsTest {
             CreateDecision.Forward forward = forward(withoutDefaults, "{" + SESSION + "\"HostConfig\":{" + hostConfig + "}}",
                     DOCKER_CLI);
 
-            assertThat(body(forward)).endsWith("\"HostConfig\":{" + hostConfig + ",\"AutoRemove\":true}}");
+            assertThat(body(forward)).endsWith("\"HostConfig\":{" + hostConfig + "}}");
         }
     }
 

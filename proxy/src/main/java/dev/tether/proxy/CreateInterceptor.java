@@ -27,6 +27,9 @@ final class CreateInterceptor {
     /** A forwarded create waiting for the engine's answer: what the journal needs once it names the container. */
     record PendingCreate(String name, Peer owner, ProcessId host, CreateDecision.Forward decision) {}
 
+    /** The header Testcontainers sends on every request: its session, which owns the container. */
+    private static final String TESTCONTAINERS_SESSION = "x-tc-sid";
+
     private final CreateLabeler labeler;
 
     CreateInterceptor(CreateLabeler labeler) {
@@ -34,28 +37,26 @@ final class CreateInterceptor {
     }
 
     /** @return the labelled request to send, or the refusal the labeler gave */
-    Decision intercept(ByteBuf rawHead, String target, byte[] body, Peer peer) {
+    Decision intercept(ByteBuf rawHead, RequestHead head, byte[] body, Peer peer) {
         ProcessId owner = peer.process();
         // The host is read now, not at connect time: it is the CLI's parent when the container is made.
-        Caller caller = owner.isKnown()
-                ? new Caller(owner, Processes.parentOf(owner), peer.command())
-                : new Caller(owner, ProcessId.UNKNOWN);
+        Caller caller = new Caller(owner, owner.isKnown() ? Processes.parentOf(owner) : ProcessId.UNKNOWN,
+                peer.command(), head.value(TESTCONTAINERS_SESSION));
         return switch (labeler.decide(body, caller)) {
             case CreateDecision.Refuse refuse -> {
                 log.info("refused a create from {}: {}", describe(owner), refuse.reason());
                 yield new Decision.Refuse(LocalResponse.badRequest(refuse.reason()));
             }
             case CreateDecision.Forward forward -> {
-                log.info("create from {}, host {}: tie={}{}{}", describe(owner), describe(caller.host()),
-                        forward.tie().label(), forward.autoRemoveSet() ? ", AutoRemove set" : "",
-                        describe(forward.mcpDefaultsSet()));
+                log.info("create from {}, host {}: {}{}", describe(owner), describe(caller.host()),
+                        forward.choice(), describe(forward.mcpDefaultsSet()));
                 if (!owner.isKnown()) {
                     log.warn("could not identify the process behind a create (peer pid unknown or /proc unreadable):"
                             + " labelled {}=0; the reaper cannot tie it", TetherLabels.OWNER_PID);
                 }
                 yield new Decision.Send(Unpooled.wrappedBuffer(withContentLength(rawHead, forward.body().length),
                         Unpooled.wrappedBuffer(forward.body())),
-                        Expectation.created(new PendingCreate(nameIn(target), peer, caller.host(), forward)));
+                        Expectation.created(new PendingCreate(nameIn(head.target()), peer, caller.host(), forward)));
             }
         };
     }

@@ -32,7 +32,7 @@ final class CreateRewrite extends ChannelInboundHandlerAdapter {
 
     private final CreateInterceptor creates;
     private ByteBuf rawHead;
-    private String target;
+    private RequestHead head;
     private Peer owner;
     private ByteArrayOutputStream body;
     private boolean tooLarge;
@@ -60,7 +60,7 @@ final class CreateRewrite extends ChannelInboundHandlerAdapter {
     private void begin(ChannelHandlerContext ctx, Begin begin) {
         release();
         rawHead = begin.rawHead();
-        target = begin.head().target();
+        head = begin.head();
         owner = begin.owner();
         body = new ByteArrayOutputStream();
         tooLarge = false;
@@ -89,7 +89,7 @@ final class CreateRewrite extends ChannelInboundHandlerAdapter {
             return;
         }
         try {
-            ctx.write(creates.intercept(rawHead, target, body.toByteArray(), owner), ctx.voidPromise());
+            ctx.write(creates.intercept(rawHead, head, body.toByteArray(), owner), ctx.voidPromise());
         } finally {
             release();
         }
