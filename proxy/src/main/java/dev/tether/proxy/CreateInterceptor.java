@@ -48,11 +48,11 @@ final class CreateInterceptor {
                 : new Caller(owner, ProcessId.UNKNOWN);
         return switch (labeler.decide(body, caller)) {
             case CreateDecision.Refuse refuse -> {
-                log.info("refused a create from {}: {}", describe(owner), refuse.reason());
+                log.info("refused a create from {}: {}", owner.describe(), refuse.reason());
                 yield new Refuse(LocalResponse.badRequest(refuse.reason()));
             }
             case CreateDecision.Forward forward -> {
-                log.info("create from {}, host {}: tie={}{}{}", describe(owner), describe(caller.host()),
+                log.info("create from {}, host {}: tie={}{}{}", owner.describe(), caller.host().describe(),
                         forward.tie().label(), forward.autoRemoveSet() ? ", AutoRemove set" : "",
                         describe(forward.mcpDefaultsSet()));
                 if (!owner.isKnown()) {
@@ -117,13 +117,5 @@ final class CreateInterceptor {
         set.memory().ifPresent(bytes -> s.append(", Memory ").append(bytes));
         set.nanoCpus().ifPresent(nanos -> s.append(", NanoCpus ").append(nanos));
         return s.toString();
-    }
-
-    static String describe(ProcessId p) {
-        if (!p.isKnown()) {
-            return "an unknown process";
-        }
-        String exe = p.exe().isEmpty() ? "?" : p.exe().substring(p.exe().lastIndexOf('/') + 1);
-        return "pid " + p.pid() + " (" + exe + ")";
     }
 }
