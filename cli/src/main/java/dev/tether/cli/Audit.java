@@ -3,6 +3,7 @@ package dev.tether.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tether.journal.AuditJournal;
+import dev.tether.labeler.ProcessId;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,6 @@ import java.time.OffsetDateTime;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +41,7 @@ final class Audit implements Callable<Integer> {
 
     /** How often --follow looks for new records. */
     private static final Duration POLL = Duration.ofMillis(200);
+    private static final Pattern DAYS = Pattern.compile("(\\d+)d");
 
     @Option(names = {"-f", "--follow"}, description = "After the records there, print new ones as they are written,"
             + " until interrupted (Ctrl-C, SIGTERM).")
@@ -64,7 +65,7 @@ final class Audit implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path path = (auditLog != null ? auditLog : AuditJournal.defaultPath()).toAbsolutePath().normalize();
+        Path path = (auditLog != null ? auditLog : UserDirs.current().defaultJournal()).toAbsolutePath().normalize();
         Clock clock = Clock.systemDefaultZone();
         View view = new View(clock, since == null ? null : since(since, clock), container, json, path);
         if (!AuditJournal.exists(path)) {
@@ -117,8 +118,6 @@ final class Audit implements Callable<Integer> {
         return 0;
     }
 
-    private static final Pattern DAYS = Pattern.compile("(\\d+)d");
-
     /** {@code --since}: a duration back from now, or a time; a time without a zone is local. */
     static Instant since(String text, Clock clock) {
         String t = text.strip();
@@ -166,9 +165,6 @@ final class Audit implements Callable<Integer> {
      */
     static final class View implements AuditJournal.Listener {
 
-        private static final String[] HEADER = {"TIME", "CONTAINER", "EVENT", "OWNER", "DETAIL"};
-        /** Wide enough for most rows, so that rows printed after the table's first part line up with it. */
-        private static final int[] MIN_WIDTHS = {12, 12, 12, 16, 0};
         private static final Set<String> COMMON = Set.of("time", "container", "event");
         private static final DateTimeFormatter TODAY = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
         private static final DateTimeFormatter OTHER_DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
@@ -181,8 +177,9 @@ final class Audit implements Callable<Integer> {
         private final PrintStream out = System.out;
         private final Map<String, String> names = new HashMap<>();
         private final Map<String, String> owners = new HashMap<>();
-        private final List<String[]> rows = new ArrayList<>();
-        private int[] widths;
+        /** Wide enough for most rows, so that rows printed after the table's first part line up with it. */
+        private final Table table = new Table(out, List.of("TIME", "CONTAINER", "EVENT", "OWNER", "DETAIL"), 12, 12, 12, 16, 0);
+        private boolean caughtUp;
         private long unreadable;
 
         View(Clock clock, Instant from, String container, boolean json, Path path) {
@@ -212,24 +209,21 @@ final class Audit implements Callable<Integer> {
                 // The bytes as written, whatever the locale's charset: JSON lines are UTF-8.
                 byte[] bytes = (line.text() + "\n").getBytes(StandardCharsets.UTF_8);
                 out.write(bytes, 0, bytes.length);
-                if (widths != null) {
+                if (caughtUp) {
                     out.flush();
                 }
                 return;
             }
-            String[] row = {time(record), names.getOrDefault(id, shortId(id)), record.path("event").asText("-"),
-                    owners.getOrDefault(id, "-"), detail(record, create)};
-            if (widths == null) {
-                rows.add(row);
-            } else {
-                print(row);
+            table.add(time(record), names.getOrDefault(id, shortId(id)), record.path("event").asText("-"),
+                    owners.getOrDefault(id, "-"), detail(record, create));
+            if (caughtUp) {
                 out.flush();
             }
         }
 
         @Override
         public void unreadable(AuditJournal.Unreadable where) {
-            if (widths == null) {
+            if (!caughtUp) {
                 unreadable++;
             } else {
                 System.err.println("tether: skipped line " + where.line() + " of " + where.file() + ": not a record");
@@ -239,30 +233,15 @@ final class Audit implements Callable<Integer> {
         /** The journal's records so far are in: the table's first part can be laid out and printed. */
         @Override
         public void caughtUp() {
-            widths = MIN_WIDTHS.clone();
+            caughtUp = true;
             if (!json) {
-                rows.addFirst(HEADER);
-                for (String[] row : rows) {
-                    for (int i = 0; i < row.length; i++) {
-                        widths[i] = Math.max(widths[i], row[i].length());
-                    }
-                }
-                rows.forEach(this::print);
-                rows.clear();
+                table.print();
             }
             out.flush();
             if (unreadable > 0) {
                 System.err.println("tether: skipped " + unreadable + " unreadable line" + (unreadable == 1 ? "" : "s")
                         + " in " + path + " and its rotated files");
             }
-        }
-
-        private void print(String[] row) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < row.length; i++) {
-                line.append(i == row.length - 1 ? row[i] : String.format("%-" + (widths[i] + 2) + "s", row[i]));
-            }
-            out.println(line.toString().stripTrailing());
         }
 
         private boolean selected(String id) {
@@ -322,13 +301,7 @@ final class Audit implements Callable<Integer> {
             if (p.isTextual() || p.isNumber()) {
                 return p.asText();
             }
-            long pid = p.path("pid").asLong(0);
-            if (pid <= 0) {
-                return "-";
-            }
-            String exe = p.path("exe").asText("");
-            exe = exe.substring(exe.lastIndexOf('/') + 1);
-            return exe.isEmpty() ? Long.toString(pid) : pid + " " + exe;
+            return Table.process(new ProcessId(p.path("pid").asLong(0), 0, p.path("exe").asText("")));
         }
 
         private static String shortId(String id) {

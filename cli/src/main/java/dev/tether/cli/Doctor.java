@@ -3,13 +3,16 @@ package dev.tether.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.docker.Endpoint;
 import dev.tether.docker.EngineClient;
+import dev.tether.process.Libc;
 import dev.tether.proxy.ControlServer;
+import dev.tether.proxy.SocketSafety;
 import dev.tether.process.ProcessWatcher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -46,7 +49,8 @@ final class Doctor implements Callable<Integer> {
     public Integer call() {
         Path path = socket.path();
         Path control = ControlServer.socketFor(path);
-        Optional<JsonNode> status = ControlClient.get(control, "/status");
+        ControlClient.Answer answer = ControlClient.get(control, "/status");
+        Optional<JsonNode> status = answer instanceof ControlClient.Answered a ? Optional.of(a.body()) : Optional.empty();
         // The engine a running tether relays to is the one that matters; else the one tether up would choose.
         Endpoint upstream = status.map(s -> s.path("upstream").asText(""))
                 .filter(u -> !u.isBlank())
@@ -58,11 +62,16 @@ final class Doctor implements Callable<Integer> {
             Optional<EngineClient> reachable = engineCheck(client, checks);
             checks.add(socketCheck(path));
             checks.add(watchCheck());
-            checks.add(status.isPresent()
-                    ? Check.ok("tether: running (pid " + status.get().path("pid").asLong() + ", since "
-                            + status.get().path("startedAt").asText() + ") on " + path + ", relaying to " + upstream.uri())
-                    : new Check(Level.WARN, "tether: not running on " + path + " (nothing answers on " + control + ")",
-                            "tether up (a routed MCP server starts one through tether run)"));
+            checks.add(switch (answer) {
+                case ControlClient.Answered a -> Check.ok("tether: running (pid " + a.body().path("pid").asLong()
+                        + ", since " + a.body().path("startedAt").asText() + ") on " + path + ", relaying to " + upstream.uri());
+                case ControlClient.Absent a -> new Check(Level.WARN, "tether: not running on " + path + " (" + a.why() + ")",
+                        "tether up (a routed MCP server starts one through tether run)");
+                case ControlClient.Refused r -> new Check(Level.FAIL, "tether on " + path + " refuses you: " + r.why(),
+                        "ask its owner for access, or run your own: tether up --socket PATH");
+                case ControlClient.Failed f -> new Check(Level.FAIL, "tether on " + path + ": " + f.why(),
+                        "see its log; restart it if it does not answer as tether");
+            });
             checks.addAll(hostChecks(project != null ? project : Path.of("")));
             checks.add(reachable.map(Doctor::leakCheck).orElseGet(() -> new Check(Level.WARN,
                     "leaks: not checked, the engine did not answer", "fix the engine first")));
@@ -91,49 +100,36 @@ final class Doctor implements Callable<Integer> {
         }
     }
 
+    /** The socket by the rule tether up refuses by ({@link SocketSafety}): its directory first, then the socket. */
     static Check socketCheck(Path socket) {
         try {
+            List<SocketSafety.Finding> findings = new ArrayList<>(SocketSafety.ofDirectory(socket));
+            String what;
             if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
-                return new Check(Level.WARN, "socket: " + socket + " does not exist", "tether up creates it");
-            }
-            if (!isSocket(socket)) {
+                if (findings.isEmpty()) {
+                    return new Check(Level.WARN, "socket: " + socket + " does not exist", "tether up creates it");
+                }
+                what = "socket: " + socket + " does not exist, and tether up refuses to create it";
+            } else if (!SocketSafety.isSocket(socket)) {
                 return new Check(Level.FAIL, "socket: " + socket + " exists and is not a socket: tether up will not replace it",
                         "move it away, or choose another path with tether up --socket PATH");
+            } else {
+                int owner = (int) Files.getAttribute(socket, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                Path dir = socket.getParent();
+                what = "socket: " + socket + ", mode " + SocketSafety.octal(SocketSafety.mode(socket)) + ", owner uid "
+                        + owner + (owner == Libc.effectiveUid() ? " (you)" : "") + ", in " + dir
+                        + " (mode " + SocketSafety.octal(SocketSafety.mode(dir.toRealPath())) + ")";
+                findings.addAll(SocketSafety.ofSocket(socket));
             }
-            int mode = (int) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
-            int owner = (int) Files.getAttribute(socket, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-            int me = (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-            Path dir = socket.getParent();
-            int dirMode = (int) Files.getAttribute(dir, "unix:mode") & 07777;
-            String what = "socket: " + socket + ", mode " + octal(mode) + ", owner uid " + owner + (owner == me ? " (you)" : "")
-                    + ", in " + dir + " (mode " + octal(dirMode) + ")";
-            if ((mode & 0007) != 0) {
-                return new Check(Level.FAIL, what + ": every user can reach the Docker engine through it",
-                        "restart tether: tether up makes it 0600 (0660 with --socket-group)");
-            }
-            if ((dirMode & 0002) != 0 && (dirMode & 01000) == 0) {
-                return new Check(Level.FAIL, what + ": any user can replace the socket in that folder",
-                        "chmod o-w " + dir + ", or use a private folder (tether up --socket PATH)");
-            }
-            if ((dirMode & 0002) != 0) {
-                return new Check(Level.WARN, what + ": another user may take the socket's name there while tether is down",
-                        "use a private folder: $XDG_RUNTIME_DIR (the default) or tether up --socket PATH");
-            }
-            if (owner != me) {
-                return new Check(Level.WARN, what + ": owned by another user", "run tether as the user whose clients use it");
-            }
-            return Check.ok(what);
+            // The worst first: an unsafe finding fails the check, a doubtful one only warns.
+            return findings.stream()
+                    .min(Comparator.comparing(SocketSafety.Finding::severity))
+                    .map(f -> new Check(f.severity() == SocketSafety.Severity.UNSAFE ? Level.FAIL : Level.WARN,
+                            what + ": " + f.problem(), f.fix()))
+                    .orElseGet(() -> Check.ok(what));
         } catch (IOException | UnsupportedOperationException e) {
             return new Check(Level.WARN, "socket: cannot check " + socket + " (" + e.getMessage() + ")", null);
         }
-    }
-
-    private static boolean isSocket(Path p) throws IOException {
-        return ((int) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 0170000) == 0140000;
-    }
-
-    private static String octal(int mode) {
-        return String.format("%04o", mode);
     }
 
     private static Check watchCheck() {
@@ -160,10 +156,10 @@ final class Doctor implements Callable<Integer> {
             var locations = host.locations(dirs, Optional.of(dir));
             McpSetup.Read read = McpSetup.read(locations);
             List<McpConfig> configs = read.configs();
-            read.errors().forEach(error -> checks.add(new Check(Level.FAIL, host.title + ": " + error,
+            read.errors().forEach(error -> checks.add(new Check(Level.FAIL, host.title() + ": " + error,
                     "fix the file, or restore it from a backup (" + ConfigFiles.BACKUP_SUFFIX + " beside it, if tether setup changed it)")));
             if (configs.isEmpty() && read.errors().isEmpty()) {
-                checks.add(Check.ok(host.title + ": no configuration (" + String.join(", ",
+                checks.add(Check.ok(host.title() + ": no configuration (" + String.join(", ",
                         locations.stream().map(l -> l.path().toString()).toList()) + ")"));
             }
             for (McpConfig config : configs) {
@@ -187,8 +183,8 @@ final class Doctor implements Callable<Integer> {
                 case Routing.LeftAlone a -> leftAlone.add(name + ": " + a.why());
             }
         }
-        String where = host.title + " " + config.location.path() + ": ";
-        String setup = "tether setup " + host.id + (config.location.scope() == McpHost.Scope.PROJECT ? " --project " + projectDir : "");
+        String where = host.title() + " " + config.location().path() + ": ";
+        String setup = "tether setup " + host.id() + (config.location().scope() == McpHost.Scope.PROJECT ? " --project " + projectDir : "");
         if (!notRouted.isEmpty() || !broken.isEmpty()) {
             List<String> parts = new ArrayList<>();
             if (!notRouted.isEmpty()) {

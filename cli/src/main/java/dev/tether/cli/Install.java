@@ -4,6 +4,7 @@ import dev.tether.docker.Endpoint;
 import dev.tether.docker.Endpoints;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +60,7 @@ final class Install implements Callable<Integer> {
                 Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
                 Files.writeString(tmp, content);
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-                Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 System.out.println("wrote " + file);
             }
             if (!noStart) {

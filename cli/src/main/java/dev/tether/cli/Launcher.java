@@ -1,5 +1,7 @@
 package dev.tether.cli;
 
+import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -8,7 +10,7 @@ final class Launcher {
 
     private Launcher() {}
 
-    static Path path() throws java.io.IOException {
+    static Path path() throws IOException {
         String told = System.getProperty("tether.launcher");
         if (told != null && !told.isBlank()) {
             return Path.of(told).toRealPath();
@@ -20,7 +22,7 @@ final class Launcher {
             if (Files.isExecutable(candidate)) {
                 return candidate.toRealPath();
             }
-        } catch (java.net.URISyntaxException | NullPointerException ignored) {
+        } catch (URISyntaxException | NullPointerException ignored) {
             // no jar location: said below
         }
         throw new IllegalStateException("cannot tell where the tether launcher is: run this through it (./tether install)");

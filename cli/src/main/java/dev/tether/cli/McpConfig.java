@@ -19,6 +19,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,16 +50,16 @@ final class McpConfig {
             .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
             .build();
 
-    final McpHost.Location location;
-    /** The file itself, symlinks followed: a dotfiles manager's link stays a link. */
-    final Path file;
-    final String text;
-    final ObjectNode root;
+    private static final Pattern FIRST_INDENT = Pattern.compile("\\{\\r?\\n([ \\t]+)\\S");
+
+    private final McpHost.Location location;
+    private final Path file;
+    private final String text;
+    private final ObjectNode root;
     private final String indent;
     private final String eol;
     private final boolean finalNewline;
-    /** Whether writing the unchanged tree gives back the very same text: else the whitespace will change. */
-    final boolean keepsFormatting;
+    private final boolean keepsFormatting;
 
     private McpConfig(McpHost.Location location, Path file, String text, ObjectNode root) {
         this.location = location;
@@ -69,6 +70,25 @@ final class McpConfig {
         this.indent = indentOf(text);
         this.finalNewline = text.endsWith("\n");
         this.keepsFormatting = render().equals(text);
+    }
+
+    McpHost.Location location() {
+        return location;
+    }
+
+    /** The file itself, symlinks followed: a dotfiles manager's link stays a link. */
+    Path file() {
+        return file;
+    }
+
+    /** The text the file held when read. */
+    String text() {
+        return text;
+    }
+
+    /** Whether writing the unchanged tree gives back the very same text: else the whitespace will change. */
+    boolean keepsFormatting() {
+        return keepsFormatting;
     }
 
     /** Reads the file; empty if it does not exist. */
@@ -97,7 +117,7 @@ final class McpConfig {
                     + ": " + e.getOriginalMessage());
         }
         if (!(tree instanceof ObjectNode object)) {
-            throw new ConfigException(path + " holds a JSON " + tree.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)
+            throw new ConfigException(path + " holds a JSON " + tree.getNodeType().toString().toLowerCase(Locale.ROOT)
                     + ", not an object; an MCP host configuration is {\"mcpServers\": {...}}");
         }
         return Optional.of(new McpConfig(location, file, text, object));
@@ -149,8 +169,6 @@ final class McpConfig {
             throw new UncheckedIOException(e);
         }
     }
-
-    private static final Pattern FIRST_INDENT = Pattern.compile("\\{\\r?\\n([ \\t]+)\\S");
 
     /** The indentation of the first member: two spaces when the file is on one line. */
     private static String indentOf(String text) {

@@ -11,12 +11,22 @@ enum McpHost {
     CLAUDE_DESKTOP("claude-desktop", "Claude Desktop"),
     CURSOR("cursor", "Cursor");
 
-    final String id;
-    final String title;
+    private final String id;
+    private final String title;
 
     McpHost(String id, String title) {
         this.id = id;
         this.title = title;
+    }
+
+    /** The name {@code tether setup} takes: {@code claude-code}. */
+    String id() {
+        return id;
+    }
+
+    /** The name a user knows: {@code Claude Code}. */
+    String title() {
+        return title;
     }
 
     static Optional<McpHost> byId(String id) {
@@ -60,7 +70,7 @@ enum McpHost {
                 } else if (dirs.isWindows()) {
                     dir = Path.of(dirs.get("APPDATA").orElse(home.resolve("AppData/Roaming").toString()), "Claude");
                 } else {
-                    dir = dirs.get("XDG_CONFIG_HOME").map(Path::of).orElse(home.resolve(".config")).resolve("Claude");
+                    dir = dirs.configHome().resolve("Claude");
                 }
                 files.add(new Location(this, dir.resolve("claude_desktop_config.json"), Scope.USER));
             }

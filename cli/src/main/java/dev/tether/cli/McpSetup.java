@@ -1,6 +1,7 @@
 package dev.tether.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ final class McpSetup {
 
     /** The DOCKER_HOST values that name tether's own default socket. */
     static Set<String> tetherHosts(UserDirs dirs) {
-        Path socket = Sockets.defaultSocket(dirs.env().get("XDG_RUNTIME_DIR"), dirs.home());
+        Path socket = dirs.defaultSocket();
         return Set.of("unix://" + socket, socket.toString());
     }
 
@@ -60,15 +61,15 @@ final class McpSetup {
         }
         List<McpConfig> configs = read.configs();
         if (configs.isEmpty()) {
-            out.println("No " + o.host().title + " configuration found (looked at "
+            out.println("No " + o.host().title() + " configuration found (looked at "
                     + String.join(", ", locations.stream().map(l -> l.path().toString()).toList()) + ").");
             return 0;
         }
         Set<String> tetherHosts = tetherHosts(o.dirs());
         int written = 0;
         for (McpConfig config : configs) {
-            out.println(o.host().title + ", " + describe(config.location) + ": " + config.location.path());
-            boolean changeable = config.location.scope() == McpHost.Scope.USER || o.projectChosen();
+            out.println(o.host().title() + ", " + describe(config.location()) + ": " + config.location().path());
+            boolean changeable = config.location().scope() == McpHost.Scope.USER || o.projectChosen();
             List<String> notDocker = new ArrayList<>();
             int changes = 0;
             for (McpConfig.Server server : config.servers()) {
@@ -92,18 +93,18 @@ final class McpSetup {
                 out.println("  nothing to change");
             } else if (!changeable) {
                 out.println("  not changed: a project file is usually committed and shared, and your team may not have"
-                        + " tether at " + o.launcher() + "; to change it too: tether setup " + o.host().id
+                        + " tether at " + o.launcher() + "; to change it too: tether setup " + o.host().id()
                         + (o.undo() ? " --undo" : "") + " --project " + o.project());
             } else if (o.dryRun()) {
                 out.println("  dry run: would " + verb + " " + servers(changes) + "; nothing written");
             } else {
-                if (!config.keepsFormatting) {
+                if (!config.keepsFormatting()) {
                     out.println("  note: the file's whitespace is rewritten the way the host writes it"
                             + " (JSON.stringify style); no other content changes");
                 }
-                boolean backedUp = ConfigFiles.backUpOnce(config.file, config.text);
-                ConfigFiles.replace(config.file, config.text, config.render());
-                Path backup = ConfigFiles.backupOf(config.file);
+                boolean backedUp = ConfigFiles.backUpOnce(config.file(), config.text());
+                ConfigFiles.replace(config.file(), config.text(), config.render());
+                Path backup = ConfigFiles.backupOf(config.file());
                 out.println("  " + (backedUp ? "backed up the original to " : "the backup of the original, from the first change, stays at ")
                         + backup);
                 out.println("  written: " + servers(changes) + (o.undo() ? " un-routed" : " routed through tether"));
@@ -112,9 +113,9 @@ final class McpSetup {
         }
         if (written > 0) {
             out.println(o.undo()
-                    ? "Restart " + o.host().title + " to start its servers without tether."
-                    : "Restart " + o.host().title + " so that it starts these servers through tether. To undo: tether setup "
-                            + o.host().id + " --undo");
+                    ? "Restart " + o.host().title() + " to start its servers without tether."
+                    : "Restart " + o.host().title() + " so that it starts these servers through tether. To undo: tether setup "
+                            + o.host().id() + " --undo");
         }
         return 0;
     }
@@ -183,7 +184,7 @@ final class McpSetup {
         }
         try {
             return Launcher.path();
-        } catch (IllegalStateException | java.io.IOException e) {
+        } catch (IllegalStateException | IOException e) {
             throw new McpConfig.ConfigException(e.getMessage() + "; or name it with --launcher /path/to/tether");
         }
     }

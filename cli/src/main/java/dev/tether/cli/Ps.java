@@ -10,7 +10,6 @@ import dev.tether.process.Processes;
 import dev.tether.reaper.TiedContainer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -33,30 +32,27 @@ final class Ps implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path path = socket.path();
-        Optional<JsonNode> sessions = ControlClient.get(ControlServer.socketFor(path), "/sessions");
-        List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"CONTAINER", "NAME", "IMAGE", "TIE", "OWNER", "HOST", "ALIVE", "AGE", "ATTACHED"});
+        ControlClient.Answer answer = ControlClient.get(ControlServer.socketFor(path), "/sessions");
+        Optional<JsonNode> sessions = answer instanceof ControlClient.Answered a ? Optional.of(a.body()) : Optional.empty();
+        Table table = new Table(System.out, List.of("CONTAINER", "NAME", "IMAGE", "TIE", "OWNER", "HOST", "ALIVE", "AGE", "ATTACHED"));
         try (EngineClient client = EngineClient.connect(engine.resolve(path))) {
             for (String id : client.containersLabelled(TetherLabels.TIE)) {
-                client.inspect(id).flatMap(TiedContainer::of).ifPresent(c -> rows.add(new String[] {
+                client.inspect(id).flatMap(TiedContainer::of).ifPresent(c -> table.add(
                         c.info().shortId(), c.info().name(), c.info().image(), c.tie().label(),
-                        describe(c.owner()), describe(c.host()), alive(c),
-                        age(c.info().createdEpochSecond()), attached(c, sessions)}));
+                        Table.process(c.owner()), Table.process(c.host()), alive(c),
+                        age(c.info().createdEpochSecond()), attached(c, sessions)));
             }
         }
-        print(rows);
+        table.print();
         if (sessions.isEmpty()) {
-            System.out.println("(no tether answers on " + path + ": ATTACHED is unknown)");
+            System.out.println("(ATTACHED is unknown: " + switch (answer) {
+                case ControlClient.Answered a -> "";
+                case ControlClient.Absent a -> "no tether answers on " + path;
+                case ControlClient.Refused r -> "the tether on " + path + " refuses you: " + r.why();
+                case ControlClient.Failed f -> "the tether on " + path + ": " + f.why();
+            } + ")");
         }
         return 0;
-    }
-
-    private static String describe(ProcessId p) {
-        if (!p.isKnown()) {
-            return "-";
-        }
-        String exe = p.exe().substring(p.exe().lastIndexOf('/') + 1);
-        return p.pid() + (exe.isEmpty() ? "" : " " + exe);
     }
 
     /** Whether what the container is tied to still lives. */
@@ -92,21 +88,5 @@ final class Ps implements Callable<Integer> {
             return d.toHours() + "h";
         }
         return d.toMinutes() > 0 ? d.toMinutes() + "m" : d.toSeconds() + "s";
-    }
-
-    private static void print(List<String[]> rows) {
-        int[] widths = new int[rows.getFirst().length];
-        for (String[] row : rows) {
-            for (int i = 0; i < row.length; i++) {
-                widths[i] = Math.max(widths[i], row[i].length());
-            }
-        }
-        for (String[] row : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < row.length; i++) {
-                line.append(i == row.length - 1 ? row[i] : String.format("%-" + (widths[i] + 2) + "s", row[i]));
-            }
-            System.out.println(line.toString().stripTrailing());
-        }
     }
 }

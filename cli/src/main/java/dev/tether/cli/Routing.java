@@ -21,13 +21,9 @@ sealed interface Routing {
 
         @Override
         public String toString() {
-            StringBuilder line = new StringBuilder(quote(command));
-            args.forEach(a -> line.append(' ').append(quote(a)));
-            return line.toString();
-        }
-
-        private static String quote(String word) {
-            return !word.isEmpty() && word.matches("[A-Za-z0-9_@%+=:,./-]+") ? word : "'" + word.replace("'", "'\\''") + "'";
+            List<String> words = new ArrayList<>(List.of(command));
+            words.addAll(args);
+            return Shell.line(words);
         }
     }
 

@@ -2,7 +2,6 @@ package dev.tether.cli;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -19,10 +18,8 @@ final class ServiceFiles {
     private ServiceFiles() {}
 
     /** {@code $XDG_CONFIG_HOME/systemd/user/tether.service}, else under {@code ~/.config}, as systemd reads them. */
-    static Path systemdUnitPath(Map<String, String> env, Path home) {
-        String config = env.get("XDG_CONFIG_HOME");
-        Path base = config != null && config.startsWith("/") ? Path.of(config) : home.resolve(".config");
-        return base.resolve("systemd/user").resolve(SYSTEMD_UNIT);
+    static Path systemdUnitPath(UserDirs dirs) {
+        return dirs.configHome().resolve("systemd/user").resolve(SYSTEMD_UNIT);
     }
 
     /** The symlink {@code systemctl --user enable} makes for {@code WantedBy=default.target}. */

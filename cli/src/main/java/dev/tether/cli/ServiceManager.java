@@ -1,12 +1,12 @@
 package dev.tether.cli;
 
+import com.sun.security.auth.module.UnixSystem;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -20,18 +20,16 @@ final class ServiceManager {
     /** @param ok whether the command ran and exited 0; {@code output} says what it printed, or why it did not run */
     record Outcome(boolean ok, String output) {}
 
-    private final Map<String, String> env;
-    private final Path home;
+    private final UserDirs dirs;
     private final boolean macos;
 
-    private ServiceManager(Map<String, String> env, Path home, boolean macos) {
-        this.env = env;
-        this.home = home;
-        this.macos = macos;
+    private ServiceManager(UserDirs dirs) {
+        this.dirs = dirs;
+        this.macos = dirs.isMac();
     }
 
     static ServiceManager ofThisMachine() {
-        return new ServiceManager(System.getenv(), Sockets.home(), System.getProperty("os.name", "").startsWith("Mac"));
+        return new ServiceManager(UserDirs.current());
     }
 
     boolean macos() {
@@ -39,15 +37,15 @@ final class ServiceManager {
     }
 
     Path home() {
-        return home;
+        return dirs.home();
     }
 
     Path serviceFile() {
-        return macos ? ServiceFiles.launchdPlistPath(home) : ServiceFiles.systemdUnitPath(env, home);
+        return macos ? ServiceFiles.launchdPlistPath(dirs.home()) : ServiceFiles.systemdUnitPath(dirs);
     }
 
     String content(List<String> command) {
-        return macos ? ServiceFiles.launchdPlist(command, home.resolve("Library/Logs/tether.log"))
+        return macos ? ServiceFiles.launchdPlist(command, dirs.home().resolve("Library/Logs/tether.log"))
                 : ServiceFiles.systemdUnit(command);
     }
 
@@ -74,7 +72,7 @@ final class ServiceManager {
     /** Whether the manager's command-line tool is on PATH at all. */
     boolean toolInstalled() {
         String tool = macos ? "launchctl" : "systemctl";
-        for (String dir : env.getOrDefault("PATH", "").split(":")) {
+        for (String dir : dirs.get("PATH").orElse("").split(":")) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
                 return true;
             }
@@ -84,8 +82,8 @@ final class ServiceManager {
 
     Outcome exec(List<String> command) {
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
-                    new java.io.File("/dev/null"))).start();
+            Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return new Outcome(false, String.join(" ", command) + " did not finish within 60 s");
@@ -112,17 +110,12 @@ final class ServiceManager {
         return Optional.empty();
     }
 
+    /** The commands as one line to paste into a shell. */
     static String shellLine(List<List<String>> commands) {
-        List<String> lines = new ArrayList<>();
-        commands.forEach(c -> lines.add(String.join(" ", c.stream().map(ServiceManager::shellWord).toList())));
-        return String.join(" && ", lines);
-    }
-
-    private static String shellWord(String s) {
-        return s.matches("[A-Za-z0-9_./:=@%+-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
+        return String.join(" && ", commands.stream().map(Shell::line).toList());
     }
 
     private static long uid() {
-        return new com.sun.security.auth.module.UnixSystem().getUid();
+        return new UnixSystem().getUid();
     }
 }

@@ -12,6 +12,6 @@ final class SocketOption {
 
     /** The socket named, else the default, as one absolute path: what `tether up` binds and the others look for. */
     Path path() {
-        return (socket != null ? socket : Sockets.defaultSocket()).toAbsolutePath().normalize();
+        return (socket != null ? socket : UserDirs.current().defaultSocket()).toAbsolutePath().normalize();
     }
 }

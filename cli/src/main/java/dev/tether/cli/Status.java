@@ -3,7 +3,6 @@ package dev.tether.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.proxy.ControlServer;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -13,7 +12,7 @@ import picocli.CommandLine.Option;
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {"Says whether tether is running and what it is doing.",
                 "Its sockets and upstream, the tied containers by mode, and the last reaps with their reason and",
-                "time from death to gone. Exits 3 if no tether runs."})
+                "time from death to gone. Exits 3 if no tether runs, 1 if it refuses you or its answer is wrong."})
 final class Status implements Callable<Integer> {
 
     @Mixin
@@ -26,12 +25,22 @@ final class Status implements Callable<Integer> {
     public Integer call() {
         Path path = socket.path();
         Path control = ControlServer.socketFor(path);
-        Optional<JsonNode> status = ControlClient.get(control, "/status");
-        if (status.isEmpty()) {
-            System.out.println("tether is not running on " + path + " (nothing answers on " + control + ")");
-            return 3;
+        JsonNode s;
+        switch (ControlClient.get(control, "/status")) {
+            case ControlClient.Answered a -> s = a.body();
+            case ControlClient.Absent a -> {
+                System.out.println("tether is not running on " + path + " (" + a.why() + ")");
+                return 3;
+            }
+            case ControlClient.Refused r -> {
+                System.out.println("tether on " + path + " refuses you: " + r.why());
+                return 1;
+            }
+            case ControlClient.Failed f -> {
+                System.out.println("tether on " + path + ": " + f.why());
+                return 1;
+            }
         }
-        JsonNode s = status.get();
         if (json) {
             System.out.println(s.toPrettyString());
             return 0;

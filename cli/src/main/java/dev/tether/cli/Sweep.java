@@ -52,7 +52,7 @@ final class Sweep implements Callable<Integer> {
         if (yes && !unlabelled) {
             throw new IllegalArgumentException("--yes goes with --unlabelled; a plain sweep reaps without asking (--dry-run to look first)");
         }
-        try (EngineClient client = EngineClient.connect(engine.resolve(Sockets.defaultSocket()))) {
+        try (EngineClient client = EngineClient.connect(engine.resolve(UserDirs.current().defaultSocket()))) {
             return unlabelled ? unlabelled(client) : tied(client);
         }
     }

@@ -129,4 +129,56 @@ class AllowUidIT {
                 .contains("allowed: 0, 12346, 12347, 65534; ask the owner to add --allow-uid 12345");
         assertThat(UidClient.curl(12347, NOBODY, open.socket, "/_ping").out()).startsWith("HTTP/1.1 200 OK");
     }
+
+    @Test
+    void tetherStatusTellsARefusedUserFromAnAbsentTether() {
+        Cli.Result refused = asUser(NOBODY, NOBODY, "status", "--socket", strict.socket.toString());
+        Cli.Result allowed = asUser(NOBODY, NOBODY, "status", "--socket", open.socket.toString());
+        Cli.Result absent = asUser(NOBODY, NOBODY, "status", "--socket", dir.resolve("none/d.sock").toString());
+
+        assertThat(refused.out()).as(refused.toString())
+                .isEqualTo("tether on " + strict.socket + " refuses you: " + REFUSAL.substring("tether: ".length()) + "\n");
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(allowed.out()).as(allowed.toString()).startsWith("tether is running (pid " + open.pid() + ", since ");
+        assertThat(allowed.exitCode()).isZero();
+        assertThat(absent.out()).as(absent.toString()).startsWith("tether is not running on " + dir.resolve("none/d.sock"));
+        assertThat(absent.exitCode()).isEqualTo(3);
+    }
+
+    @Test
+    void aUserOutsideTheSocketGroupIsToldToAskForTheGroup() {
+        // gid 12345: not nogroup, so the socket's folder (0750, nogroup) keeps this user out before tether sees it
+        Cli.Result status = asUser(NOBODY, 12345, "status", "--socket", strict.socket.toString());
+
+        assertThat(status.out()).as(status.toString()).startsWith("tether on " + strict.socket + " refuses you: uid 65534"
+                + " may not connect to " + ControlServer.socketFor(strict.socket) + " (")
+                .endsWith("); ask its owner to let you in: tether up --socket-group GROUP, a group you are in"
+                        + " (and --allow-uid 65534 if it names users)\n");
+        assertThat(status.exitCode()).isEqualTo(1);
+    }
+
+    @Test
+    void tetherPsAndDoctorSayTheRefusal() {
+        String engineThroughOpen = "unix://" + open.socket;
+
+        Cli.Result ps = asUser(NOBODY, NOBODY, "ps", "--socket", strict.socket.toString(), "--upstream", engineThroughOpen);
+        Cli.Result doctor = asUser(NOBODY, NOBODY, "doctor", "--socket", strict.socket.toString(), "--upstream", engineThroughOpen);
+
+        assertThat(ps.out()).as(ps.toString()).startsWith("CONTAINER ").contains("(ATTACHED is unknown: the tether on "
+                + strict.socket + " refuses you: " + REFUSAL.substring("tether: ".length()) + ")");
+        assertThat(ps.exitCode()).isZero();
+        List<String> lines = doctor.out().lines().toList();
+        String line = "FAIL  tether on " + strict.socket + " refuses you: " + REFUSAL.substring("tether: ".length());
+        assertThat(lines).as(doctor.toString()).contains(line);
+        assertThat(lines.get(lines.indexOf(line) + 1))
+                .isEqualTo("      fix: ask its owner for access, or run your own: tether up --socket PATH");
+        assertThat(doctor.exitCode()).isEqualTo(1);
+    }
+
+    /** A tether command (the packaged jar) run as {@code uid}:{@code gid}. */
+    private static Cli.Result asUser(int uid, int gid, String... args) {
+        Cli.Result result = UidClient.run(uid, gid, ReapKit.tetherCommand(args));
+        System.out.println("[tether " + String.join(" ", args) + " as " + uid + ":" + gid + "]\n" + result.out() + result.stderr());
+        return result;
+    }
 }

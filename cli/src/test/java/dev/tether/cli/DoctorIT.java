@@ -3,8 +3,9 @@ package dev.tether.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tether.proxy.ControlServer;
-import dev.tether.proxy.ControlServer.Reply;
+import dev.tether.process.Libc;
+import dev.tether.proxy.Cli;
+import dev.tether.proxy.Engine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,56 +15,49 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import dev.tether.proxy.Cli;
-import dev.tether.proxy.Engine;
-import dev.tether.proxy.RawHttp;
-import dev.tether.proxy.TetherExtension;
-import dev.tether.proxy.DockerProxy;
-import dev.tether.proxy.ProxyConfig;
 
 /**
- * {@code tether doctor} as a user runs it (the packaged jar, a real process) with a temporary home, against a tether
- * running in this JVM on a temporary socket, with its control socket answering {@code /status}.
+ * {@code tether doctor} as a user runs it (the packaged jar, a real process) with a temporary home, against a real
+ * {@code tether up} on a temporary socket: what doctor says of the running tether is what its /status says.
  */
 @Timeout(300)
 class DoctorIT {
 
-    @RegisterExtension
-    static final TetherExtension tether = new TetherExtension();
-
-    private static ControlServer control;
-    private static final Instant STARTED = Instant.now();
+    private static Path dir;
+    private static Path socket;
+    private static Instant launched;
+    private static Instant ready;
+    private static ReapKit.Tether tether;
 
     private Path home;
     private Path project;
 
     @BeforeAll
-    static void startControlSocket() throws IOException {
-        control = ControlServer.start(ControlServer.socketFor(tether.socket()), Optional.empty(), Map.of(
-                "/status", () -> Reply.json(RawHttp.JSON.createObjectNode()
-                        .put("pid", ProcessHandle.current().pid())
-                        .put("startedAt", STARTED.toString())
-                        .put("socket", tether.socket().toString())
-                        .put("upstream", Engine.endpoint().uri()))));
+    static void up() throws IOException {
+        Engine.ensureImage();
+        dir = Files.createTempDirectory(Path.of("/tmp"), "tether-doctor");
+        Libc.chmod(dir, 0700);
+        socket = dir.resolve("run/d.sock");
+        launched = Instant.now();
+        tether = ReapKit.Tether.up(socket, "--audit-log", dir.resolve("audit.jsonl").toString());
+        ready = Instant.now();
     }
 
     @AfterAll
-    static void stopControlSocket() {
-        if (control != null) {
-            control.close();
-        }
+    static void down() {
+        ReapKit.tearDown("DoctorIT", dir, tether);
     }
 
     @BeforeEach
     void makeHome() throws IOException {
-        home = Files.createDirectories(tether.dir().resolve("home-" + System.nanoTime()));
+        home = Files.createDirectories(dir.resolve("home-" + System.nanoTime()));
         project = Files.createDirectories(home.resolve("project"));
     }
 
@@ -91,18 +85,25 @@ class DoctorIT {
                 "--network", "none", Engine.TEST_IMAGE, "cat")) {
             String leakId = awaitRunningTestContainer();
 
-            Cli.Result doctor = doctor("--socket", tether.socket().toString());
+            Cli.Result doctor = doctor("--socket", socket.toString());
 
             List<String> lines = doctor.out().lines().toList();
+            String running = lines.stream().filter(l -> l.startsWith("OK    tether: ")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no running tether in\n" + doctor));
+            Matcher m = Pattern.compile("OK    tether: running \\(pid (\\d+), since (\\S+)\\) on (\\S+), relaying to (\\S+)")
+                    .matcher(running);
+            assertThat(m.matches()).as(running).isTrue();
+            assertThat(Long.parseLong(m.group(1))).as("the tether up process").isEqualTo(tether.pid());
+            assertThat(Instant.parse(m.group(2))).as("when it started").isBetween(launched, ready);
+            assertThat(m.group(3)).isEqualTo(socket.toString());
+            assertThat(m.group(4)).as("the engine it relays to").isEqualTo(Engine.endpoint().uri());
             String engineVersion = Engine.call("GET", "/version").json().path("Version").asText();
             assertThat(lines).as(doctor.toString())
                     .contains("OK    engine: Docker " + engineVersion + " (API "
                             + Engine.call("GET", "/version").json().path("ApiVersion").asText() + ") at " + Engine.endpoint().uri())
-                    .contains("OK    socket: " + tether.socket() + ", mode 0600, owner uid " + uid() + " (you), in "
-                            + tether.dir() + " (mode 0700)")
+                    .contains("OK    socket: " + socket + ", mode 0600, owner uid " + uid() + " (you), in "
+                            + socket.getParent() + " (mode 0700)")
                     .contains("OK    process watch: pidfd, a death is noticed within milliseconds")
-                    .contains("OK    tether: running (pid " + ProcessHandle.current().pid() + ", since " + STARTED + ") on "
-                            + tether.socket() + ", relaying to " + Engine.endpoint().uri())
                     .contains("OK    Claude Code " + home.resolve(".claude.json") + ": routed through tether: github (user)")
                     .contains("WARN  Cursor " + cursor + ": not routed through tether: time (user)")
                     .contains("OK    Claude Desktop: no configuration (" + home.resolve(".config/Claude/claude_desktop_config.json") + ")");
@@ -145,31 +146,63 @@ class DoctorIT {
 
     @Test
     void aWorldReachableSocketFails() throws Exception {
-        Path dir = Files.createDirectories(home.resolve("open"));
-        DockerProxy open = tether.startProxy(ProxyConfig.of(dir.resolve("d.sock"), Engine.endpoint()));
-        Files.setPosixFilePermissions(dir.resolve("d.sock"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+        Libc.chmod(socket, 0666);
+        try {
+            Cli.Result doctor = doctor("--socket", socket.toString());
 
-        Cli.Result doctor = doctor("--socket", dir.resolve("d.sock").toString());
+            List<String> lines = doctor.out().lines().toList();
+            assertThat(lines).as(doctor.toString())
+                    .contains("FAIL  socket: " + socket + ", mode 0666, owner uid " + uid() + " (you), in " + socket.getParent()
+                            + " (mode 0700): every user can reach the Docker engine through it");
+            assertThat(lines.get(lines.indexOf("FAIL  socket: " + socket + ", mode 0666, owner uid " + uid() + " (you), in "
+                    + socket.getParent() + " (mode 0700): every user can reach the Docker engine through it") + 1))
+                    .isEqualTo("      fix: restart tether: tether up makes it 0600 (0660 with --socket-group)");
+            assertThat(doctor.exitCode()).isEqualTo(1);
+        } finally {
+            Libc.chmod(socket, 0600);
+        }
+    }
 
-        assertThat(doctor.out().lines()).as(doctor.toString())
-                .anySatisfy(l -> assertThat(l).startsWith("FAIL  socket: " + dir.resolve("d.sock") + ", mode 0666")
-                        .endsWith(": every user can reach the Docker engine through it"));
+    @Test
+    void aSocketPathTetherUpRefusesFailsWithTheSameReason() throws Exception {
+        Path open = Files.createDirectory(home.resolve("open"));
+        Libc.chmod(open, 01777);
+        Path refused = open.resolve("d.sock");
+
+        Cli.Result doctor = doctor("--socket", refused.toString());
+        Cli.Result up = run(ReapKit.tetherCommand("up", "--socket", refused.toString(), "--upstream", Engine.endpoint().uri(),
+                "--audit-log", home.resolve("audit.jsonl").toString()));
+
+        String reason = "its directory " + open + " is writable by every user (mode 1777), so another user could create"
+                + " that path first or replace the socket, and clients would talk to them";
+        String fix = "put the socket in a private directory, such as the default $XDG_RUNTIME_DIR/tether, with --socket";
+        List<String> lines = doctor.out().lines().toList();
+        assertThat(lines).as(doctor.toString())
+                .contains("FAIL  socket: " + refused + " does not exist, and tether up refuses to create it: " + reason);
+        assertThat(lines.get(lines.indexOf("FAIL  socket: " + refused + " does not exist, and tether up refuses to create it: "
+                + reason) + 1)).isEqualTo("      fix: " + fix);
         assertThat(doctor.exitCode()).isEqualTo(1);
-        open.close();
+        assertThat(up.exitCode()).as(up.toString()).isEqualTo(1);
+        assertThat(up.stderr()).contains("refusing socket " + refused + ": " + reason + "; " + fix);
     }
 
     private Cli.Result doctor(String... args) {
         List<String> command = new ArrayList<>(ReapKit.tetherCommand("doctor"));
         command.addAll(List.of(args));
+        Cli.Result result = run(command);
+        System.out.println("[tether doctor]\n" + result.out() + result.stderr());
+        return result;
+    }
+
+    /** Runs a tether command in the project folder, with the temporary home and no Docker or XDG variables. */
+    private Cli.Result run(List<String> command) {
         ProcessBuilder pb = new ProcessBuilder(command).directory(project.toFile());
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("DOCKER_") || k.startsWith("XDG_") || k.equals("CLAUDE_CONFIG_DIR")
                 || k.equals("TETHER_LAUNCHER") || k.equals("APPDATA"));
         env.put("HOME", home.toString());
         try (Cli.Running running = new Cli.Running(String.join(" ", command), pb.start())) {
-            Cli.Result result = running.await(Duration.ofSeconds(120));
-            System.out.println("[tether doctor]\n" + result.out() + result.stderr());
-            return result;
+            return running.await(Duration.ofSeconds(120));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

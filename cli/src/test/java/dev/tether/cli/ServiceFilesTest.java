@@ -40,11 +40,11 @@ class ServiceFilesTest {
     @Test
     void theUnitGoesUnderXdgConfigHomeElseDotConfig() {
         Path home = Path.of("/home/me");
-        assertThat(ServiceFiles.systemdUnitPath(Map.of("XDG_CONFIG_HOME", "/cfg"), home))
+        assertThat(ServiceFiles.systemdUnitPath(new UserDirs(home, Map.of("XDG_CONFIG_HOME", "/cfg"), "Linux")))
                 .isEqualTo(Path.of("/cfg/systemd/user/tether.service"));
-        assertThat(ServiceFiles.systemdUnitPath(Map.of(), home))
+        assertThat(ServiceFiles.systemdUnitPath(new UserDirs(home, Map.of(), "Linux")))
                 .isEqualTo(Path.of("/home/me/.config/systemd/user/tether.service"));
-        assertThat(ServiceFiles.systemdUnitPath(Map.of("XDG_CONFIG_HOME", "relative"), home))
+        assertThat(ServiceFiles.systemdUnitPath(new UserDirs(home, Map.of("XDG_CONFIG_HOME", "relative"), "Linux")))
                 .as("a relative XDG_CONFIG_HOME is ignored, as the spec says")
                 .isEqualTo(Path.of("/home/me/.config/systemd/user/tether.service"));
         assertThat(ServiceFiles.systemdWantsLink(Path.of("/cfg/systemd/user/tether.service")))

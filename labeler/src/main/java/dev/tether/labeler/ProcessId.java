@@ -15,4 +15,17 @@ public record ProcessId(long pid, long startTicks, String exe) {
     public boolean isKnown() {
         return pid > 0;
     }
+
+    /** The executable's file name ({@code docker} for {@code /usr/bin/docker}); empty when not known. */
+    public String exeName() {
+        return exe.substring(exe.lastIndexOf('/') + 1);
+    }
+
+    /** {@code pid 4242 (docker)}, as logs and messages name a process: {@code an unknown process} for pid 0. */
+    public String describe() {
+        if (!isKnown()) {
+            return "an unknown process";
+        }
+        return "pid " + pid + " (" + (exe.isEmpty() ? "?" : exeName()) + ")";
+    }
 }

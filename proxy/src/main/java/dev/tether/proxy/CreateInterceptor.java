@@ -44,11 +44,11 @@ final class CreateInterceptor {
                 peer.command(), head.value(TESTCONTAINERS_SESSION));
         return switch (labeler.decide(body, caller)) {
             case CreateDecision.Refuse refuse -> {
-                log.info("refused a create from {}: {}", describe(owner), refuse.reason());
+                log.info("refused a create from {}: {}", owner.describe(), refuse.reason());
                 yield new Decision.Refuse(LocalResponse.badRequest(refuse.reason()));
             }
             case CreateDecision.Forward forward -> {
-                log.info("create from {}, host {}: {}{}", describe(owner), describe(caller.host()),
+                log.info("create from {}, host {}: {}{}", owner.describe(), caller.host().describe(),
                         forward.choice(), describe(forward.mcpDefaultsSet()));
                 if (!owner.isKnown()) {
                     log.warn("could not identify the process behind a create (peer pid unknown or /proc unreadable):"
@@ -112,13 +112,5 @@ final class CreateInterceptor {
         set.memory().ifPresent(bytes -> s.append(", Memory ").append(bytes));
         set.nanoCpus().ifPresent(nanos -> s.append(", NanoCpus ").append(nanos));
         return s.toString();
-    }
-
-    static String describe(ProcessId p) {
-        if (!p.isKnown()) {
-            return "an unknown process";
-        }
-        String exe = p.exe().isEmpty() ? "?" : p.exe().substring(p.exe().lastIndexOf('/') + 1);
-        return "pid " + p.pid() + " (" + exe + ")";
     }
 }

@@ -129,7 +129,7 @@ final class ListeningSocket {
         if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        if (!isSocket(socket)) {
+        if (!SocketSafety.isSocket(socket)) {
             throw new Refused(socket + " exists and is not a socket; tether will not replace it: move it away or choose another --socket");
         }
         if (answers(socket)) {
@@ -181,10 +181,5 @@ final class ListeningSocket {
         } catch (IOException e) {
             return false; // refused: nobody listens
         }
-    }
-
-    private static boolean isSocket(Path path) throws IOException {
-        Object mode = Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        return mode instanceof Integer m && (m & 0170000) == 0140000;
     }
 }

@@ -256,8 +256,8 @@ public final class Reaper implements AutoCloseable {
                 log.debug("{} had already ended by itself", info.shortId());
                 return;
             }
-            log.info("reaped {} ({}, {}): {} (pid {}{}); gone {} ms after notice", info.shortId(), info.name(),
-                    info.image(), verdict.reason().sentence(), verdict.dead().pid(), exeOf(verdict.dead()),
+            log.info("reaped {} ({}, {}): {} ({}); gone {} ms after notice", info.shortId(), info.name(),
+                    info.image(), verdict.reason().sentence(), verdict.dead().describe(),
                     reaped.noticeToGone().toMillis());
             listener.reaped(reaped);
         } catch (RuntimeException e) {
@@ -280,10 +280,6 @@ public final class Reaper implements AutoCloseable {
                 log.debug("dropped work at shutdown");
             }
         }
-    }
-
-    private static String exeOf(ProcessId p) {
-        return p.exe().isEmpty() ? "" : ", " + p.exe().substring(p.exe().lastIndexOf('/') + 1);
     }
 
     @Override
