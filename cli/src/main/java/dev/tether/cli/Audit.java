@@ -2,7 +2,8 @@ package dev.tether.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import dev.tether.journal.AuditJournal;
+import dev.tether.journal.JournalReader;
+import dev.tether.journal.JournalWriter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -64,10 +65,10 @@ final class Audit implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path path = (auditLog != null ? auditLog : AuditJournal.defaultPath()).toAbsolutePath().normalize();
+        Path path = (auditLog != null ? auditLog : JournalWriter.defaultPath()).toAbsolutePath().normalize();
         Clock clock = Clock.systemDefaultZone();
         View view = new View(clock, since == null ? null : since(since, clock), container, json, path);
-        if (!AuditJournal.exists(path)) {
+        if (!JournalReader.exists(path)) {
             // With --json, stdout carries only records.
             (json ? System.err : System.out).println("no audit journal at " + path + " yet (tether up writes it)");
             if (!follow) {
@@ -77,7 +78,7 @@ final class Audit implements Callable<Integer> {
         if (follow) {
             return follow(path, view);
         }
-        try (Stream<AuditJournal.Line> lines = AuditJournal.lines(path, view::unreadable)) {
+        try (Stream<JournalReader.Line> lines = JournalReader.lines(path, view::unreadable)) {
             lines.forEach(view::line);
         }
         view.caughtUp();
@@ -103,7 +104,7 @@ final class Audit implements Callable<Integer> {
         }, "tether-audit-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            AuditJournal.follow(path, POLL, view);
+            JournalReader.follow(path, POLL, view);
         } catch (InterruptedException e) {
             // the hook's doing: it ends the JVM
         } finally {
@@ -164,7 +165,7 @@ final class Audit implements Callable<Integer> {
      * The records as a table or as JSON lines, filtered. Names and owners come from each container's create record,
      * which is read even when --since or --container leaves it out of the output.
      */
-    static final class View implements AuditJournal.Listener {
+    static final class View implements JournalReader.Listener {
 
         private static final String[] HEADER = {"TIME", "CONTAINER", "EVENT", "OWNER", "DETAIL"};
         /** Wide enough for most rows, so that rows printed after the table's first part line up with it. */
@@ -194,7 +195,7 @@ final class Audit implements Callable<Integer> {
         }
 
         @Override
-        public void line(AuditJournal.Line line) {
+        public void line(JournalReader.Line line) {
             JsonNode record = line.json();
             String id = record.path("container").asText("");
             boolean create = "create".equals(record.path("event").asText());
@@ -228,7 +229,7 @@ final class Audit implements Callable<Integer> {
         }
 
         @Override
-        public void unreadable(AuditJournal.Unreadable where) {
+        public void unreadable(JournalReader.Unreadable where) {
             if (widths == null) {
                 unreadable++;
             } else {

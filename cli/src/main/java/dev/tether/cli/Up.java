@@ -5,7 +5,7 @@ import ch.qos.logback.classic.LoggerContext;
 import dev.tether.labeler.Tie;
 import dev.tether.daemon.Daemon;
 import dev.tether.daemon.Settings;
-import dev.tether.journal.AuditJournal;
+import dev.tether.journal.JournalWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -92,7 +92,7 @@ final class Up implements Callable<Integer> {
         Path path = socket.path();
         Settings settings = new Settings(path, Optional.ofNullable(socketGroup), engine.resolve(path),
                 Optional.ofNullable(tie), grace, sweepInterval, headTimeout, drain, mcp.resolve(),
-                auditLog != null ? auditLog : AuditJournal.defaultPath(), Access.allowedUids(allowUids),
+                auditLog != null ? auditLog : JournalWriter.defaultPath(), Access.allowedUids(allowUids),
                 Access.tcp(tcp, tlsCert, tlsKey, tlsCa), !trainingRun);
         Daemon daemon = Daemon.start(settings);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::stop, "tether-shutdown"));
