@@ -2,7 +2,7 @@ package dev.tether.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import dev.tether.journal.AuditJournal;
+import dev.tether.journal.JournalReader;
 import dev.tether.labeler.ProcessId;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -68,7 +68,7 @@ final class Audit implements Callable<Integer> {
         Path path = (auditLog != null ? auditLog : UserDirs.current().defaultJournal()).toAbsolutePath().normalize();
         Clock clock = Clock.systemDefaultZone();
         View view = new View(clock, since == null ? null : since(since, clock), container, json, path);
-        if (!AuditJournal.exists(path)) {
+        if (!JournalReader.exists(path)) {
             // With --json, stdout carries only records.
             (json ? System.err : System.out).println("no audit journal at " + path + " yet (tether up writes it)");
             if (!follow) {
@@ -78,7 +78,7 @@ final class Audit implements Callable<Integer> {
         if (follow) {
             return follow(path, view);
         }
-        try (Stream<AuditJournal.Line> lines = AuditJournal.lines(path, view::unreadable)) {
+        try (Stream<JournalReader.Line> lines = JournalReader.lines(path, view::unreadable)) {
             lines.forEach(view::line);
         }
         view.caughtUp();
@@ -104,7 +104,7 @@ final class Audit implements Callable<Integer> {
         }, "tether-audit-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            AuditJournal.follow(path, POLL, view);
+            JournalReader.follow(path, POLL, view);
         } catch (InterruptedException e) {
             // the hook's doing: it ends the JVM
         } finally {
@@ -163,7 +163,7 @@ final class Audit implements Callable<Integer> {
      * The records as a table or as JSON lines, filtered. Names and owners come from each container's create record,
      * which is read even when --since or --container leaves it out of the output.
      */
-    static final class View implements AuditJournal.Listener {
+    static final class View implements JournalReader.Listener {
 
         private static final Set<String> COMMON = Set.of("time", "container", "event");
         private static final DateTimeFormatter TODAY = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
@@ -191,7 +191,7 @@ final class Audit implements Callable<Integer> {
         }
 
         @Override
-        public void line(AuditJournal.Line line) {
+        public void line(JournalReader.Line line) {
             JsonNode record = line.json();
             String id = record.path("container").asText("");
             boolean create = "create".equals(record.path("event").asText());
@@ -222,7 +222,7 @@ final class Audit implements Callable<Integer> {
         }
 
         @Override
-        public void unreadable(AuditJournal.Unreadable where) {
+        public void unreadable(JournalReader.Unreadable where) {
             if (!caughtUp) {
                 unreadable++;
             } else {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tether.journal.AuditJournal;
+import dev.tether.journal.JournalWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import dev.tether.proxy.Engine;
 
-/** {@code ./tether audit} as a user runs it, on a journal this test writes with {@link AuditJournal}. */
+/** {@code ./tether audit} as a user runs it, on a journal this test writes with {@link JournalWriter}. */
 @Timeout(300)
 class AuditCommandIT {
 
@@ -52,7 +52,7 @@ class AuditCommandIT {
         old = now.minus(Duration.ofHours(1));
         recent = now.minus(Duration.ofMinutes(2));
         Steps clock = new Steps(old);
-        try (var journal = new AuditJournal(journalPath, AuditJournal.DEFAULT_MAX_BYTES, 5, clock)) {
+        try (var journal = new JournalWriter(journalPath, JournalWriter.DEFAULT_MAX_BYTES, 5, clock)) {
             // An MCP server started by Claude Code through `docker run -i --rm`, reaped when the CLI died.
             journal.record("create", MCP, details("""
                     {"name":"/mcp-github","image":"ghcr.io/github/github-mcp-server","tie":"session",
@@ -159,14 +159,14 @@ class AuditCommandIT {
                 journalPath.toString());
         assertThat(audit.awaitStdout(" destroy ")).contains("mcp-github");
 
-        try (var journal = new AuditJournal(journalPath)) {
+        try (var journal = new JournalWriter(journalPath)) {
             journal.record("create", MCP, details("{\"name\":\"mcp-github\",\"owner\":{\"pid\":5151,\"exe\":\"/usr/bin/docker\"}}"));
             journal.record("kill", PG, details("{\"signal\":\"SIGKILL\"}"));
         }
         assertThat(audit.awaitStdout(" create ")).contains("5151 docker");
 
         // Every record into a file of its own: the follow must find them across the renames.
-        try (var journal = new AuditJournal(journalPath, 1, 5, Clock.systemUTC())) {
+        try (var journal = new JournalWriter(journalPath, 1, 5, Clock.systemUTC())) {
             journal.record("start", MCP, null);
             journal.record("attach", MCP, null);
         }

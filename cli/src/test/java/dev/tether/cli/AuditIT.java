@@ -288,7 +288,7 @@ class AuditIT {
         assertThat(records.stream().filter(r -> r.path("event").asText().equals("create")).count())
                 .as("a create record for every create answered before the kill").isGreaterThanOrEqualTo(doneAtKill);
         // A SIGKILL inside the write(2) of a line spanning a page boundary may leave a cut-off tail without a
-        // newline (AuditJournal's documented gap): no reader takes it for a record, and the next writer cuts it off.
+        // newline (JournalWriter's documented gap): no reader takes it for a record, and the next writer cuts it off.
 
         // the next tether on the same journal appends after whole lines
         ReapKit.Tether next = up(dir.resolve("next.sock"), journal);

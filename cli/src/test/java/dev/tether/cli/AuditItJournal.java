@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import dev.tether.journal.AuditJournal;
+import dev.tether.journal.JournalReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -86,7 +86,7 @@ final class AuditItJournal {
 
     /** What the project's own reader makes of the journal: the same records, none skipped. */
     static List<JsonNode> readByTether(Path journal) {
-        try (Stream<JsonNode> s = AuditJournal.read(journal)) {
+        try (Stream<JsonNode> s = JournalReader.read(journal)) {
             return s.toList();
         }
     }

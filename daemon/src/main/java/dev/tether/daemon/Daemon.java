@@ -1,7 +1,7 @@
 package dev.tether.daemon;
 
 import dev.tether.docker.EngineClient;
-import dev.tether.journal.AuditJournal;
+import dev.tether.journal.JournalWriter;
 import dev.tether.labeler.Instance;
 import dev.tether.process.ProcessWatcher;
 import dev.tether.process.Processes;
@@ -31,7 +31,7 @@ public final class Daemon {
     private final Instant startedAt = Instant.now();
     private final Instance instance;
     private final EngineClient engine;
-    private final AuditJournal journal;
+    private final JournalWriter journal;
     private final Recorder recorder;
     private final ProcessWatcher watcher;
     private final Reaper reaper;
@@ -50,7 +50,7 @@ public final class Daemon {
         settings.mcpDefaults().ifPresent(d -> log.info("stdio sessions get Init, no-new-privileges{}{} unless they set their own",
                 d.memory() > 0 ? ", Memory " + d.memory() : "", d.nanoCpus() > 0 ? ", NanoCpus " + d.nanoCpus() : ""));
         engine = EngineClient.connect(settings.upstream());
-        journal = new AuditJournal(settings.auditLog());
+        journal = new JournalWriter(settings.auditLog());
         Metrics metrics = new Metrics(journal::dropped);
         recorder = new Recorder(journal, metrics, engine);
         watcher = watcherReady.join();
@@ -146,7 +146,7 @@ public final class Daemon {
         return engine;
     }
 
-    AuditJournal journal() {
+    JournalWriter journal() {
         return journal;
     }
 

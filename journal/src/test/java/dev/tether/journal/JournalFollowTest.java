@@ -1,7 +1,7 @@
 package dev.tether.journal;
 
-import static dev.tether.journal.AuditJournalTest.ID;
-import static dev.tether.journal.AuditJournalTest.JSON;
+import static dev.tether.journal.JournalWriterTest.ID;
+import static dev.tether.journal.JournalWriterTest.JSON;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -24,13 +24,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Following the journal: the records there, then each new one, once, in order, across rotations. */
 @Timeout(60)
-class AuditFollowTest {
+class JournalFollowTest {
 
     @TempDir
     Path dir;
 
     private final BlockingQueue<Integer> seen = new LinkedBlockingQueue<>();
-    private final List<AuditJournal.Unreadable> unreadable = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<JournalReader.Unreadable> unreadable = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final CountDownLatch caughtUp = new CountDownLatch(1);
     private final AtomicReference<Throwable> ended = new AtomicReference<>();
     private Thread follower;
@@ -46,14 +46,14 @@ class AuditFollowTest {
     private void follow(Path path, Duration interval) {
         follower = Thread.ofPlatform().name("audit-follow").start(() -> {
             try {
-                AuditJournal.follow(path, interval, new AuditJournal.Listener() {
+                JournalReader.follow(path, interval, new JournalReader.Listener() {
                     @Override
-                    public void line(AuditJournal.Line line) {
+                    public void line(JournalReader.Line line) {
                         seen.add(line.json().path("seq").asInt());
                     }
 
                     @Override
-                    public void unreadable(AuditJournal.Unreadable where) {
+                    public void unreadable(JournalReader.Unreadable where) {
                         unreadable.add(where);
                     }
 
@@ -83,7 +83,7 @@ class AuditFollowTest {
     @Test
     void theRecordsThereComeFirstThenNewOnesAcrossRotationsEachOnce() throws Exception {
         Path path = dir.resolve("audit.jsonl");
-        try (var journal = new AuditJournal(path, 3000, 1000, Clock.systemUTC())) {
+        try (var journal = new JournalWriter(path, 3000, 1000, Clock.systemUTC())) {
             for (int seq = 0; seq < 50; seq++) {
                 journal.record("create", ID, JSON.createObjectNode().put("seq", seq));
             }
@@ -117,7 +117,7 @@ class AuditFollowTest {
         follow(path, Duration.ofMillis(20));
         assertThat(caughtUp.await(10, TimeUnit.SECONDS)).isTrue();
 
-        try (var journal = new AuditJournal(path)) {
+        try (var journal = new JournalWriter(path)) {
             journal.record("create", ID, JSON.createObjectNode().put("seq", 0));
             journal.record("start", ID, JSON.createObjectNode().put("seq", 1));
         }
@@ -137,6 +137,6 @@ class AuditFollowTest {
         Files.writeString(path, "1}\nnot a record\n{\"seq\":2}\n", StandardOpenOption.APPEND);
 
         assertThat(take(2)).containsExactly(1, 2);
-        assertThat(unreadable).extracting(AuditJournal.Unreadable::line).containsExactly(3L);
+        assertThat(unreadable).extracting(JournalReader.Unreadable::line).containsExactly(3L);
     }
 }

@@ -1,8 +1,8 @@
 package dev.tether.journal;
 
-import static dev.tether.journal.AuditJournalTest.ID;
-import static dev.tether.journal.AuditJournalTest.JSON;
-import static dev.tether.journal.AuditJournalTest.allRecords;
+import static dev.tether.journal.JournalWriterTest.ID;
+import static dev.tether.journal.JournalWriterTest.JSON;
+import static dev.tether.journal.JournalWriterTest.allRecords;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Rotation by size, and many writers at once: only whole lines, nothing lost that `keep` allows to keep. */
-class AuditRotationTest {
+class JournalRotationTest {
 
     @TempDir
     Path dir;
@@ -33,7 +33,7 @@ class AuditRotationTest {
         Path path = dir.resolve("audit.jsonl");
         long maxBytes = 2000;
         Random random = new Random(42);
-        try (var journal = new AuditJournal(path, maxBytes, 1000, Clock.systemUTC())) {
+        try (var journal = new JournalWriter(path, maxBytes, 1000, Clock.systemUTC())) {
             for (int seq = 0; seq < 1000; seq++) {
                 // mostly lines of 100 to 800 bytes, some larger than a whole file, some non-ASCII
                 int pad = seq % 97 == 0 ? 3000 : random.nextInt(0, 700);
@@ -45,7 +45,7 @@ class AuditRotationTest {
 
         List<JsonNode> records = allRecords(path);
         assertThat(records).extracting(r -> r.path("seq").asInt()).containsExactlyElementsOf(IntStream.range(0, 1000).boxed().toList());
-        List<Path> rotated = AuditFiles.rotatedOldestFirst(path);
+        List<Path> rotated = JournalFiles.rotatedOldestFirst(path);
         assertThat(rotated.size()).isGreaterThan(100);
         for (Path file : rotated) {
             long lines = Files.readString(file).lines().count();
@@ -57,15 +57,15 @@ class AuditRotationTest {
     @Test
     void onlyKeepOldFilesAreKeptAndTheNewestRecordsAreTheOnesLeft() throws Exception {
         Path path = dir.resolve("audit.jsonl");
-        Files.writeString(AuditFiles.rotated(path, 7), "{\"from\":\"a larger keep before\"}\n");
-        try (var journal = new AuditJournal(path, 1000, 3, Clock.systemUTC())) {
+        Files.writeString(JournalFiles.rotated(path, 7), "{\"from\":\"a larger keep before\"}\n");
+        try (var journal = new JournalWriter(path, 1000, 3, Clock.systemUTC())) {
             for (int seq = 0; seq < 500; seq++) {
                 journal.record("start", ID, JSON.createObjectNode().put("seq", seq));
             }
         }
 
-        assertThat(AuditFiles.rotatedOldestFirst(path)).containsExactly(
-                AuditFiles.rotated(path, 3), AuditFiles.rotated(path, 2), AuditFiles.rotated(path, 1));
+        assertThat(JournalFiles.rotatedOldestFirst(path)).containsExactly(
+                JournalFiles.rotated(path, 3), JournalFiles.rotated(path, 2), JournalFiles.rotated(path, 1));
         List<Integer> seqs = allRecords(path).stream().map(r -> r.path("seq").asInt()).toList();
         assertThat(seqs.getLast()).isEqualTo(499);
         assertThat(seqs).containsExactlyElementsOf(IntStream.rangeClosed(seqs.getFirst(), 499).boxed().toList());
@@ -78,7 +78,7 @@ class AuditRotationTest {
         int threads = 8;
         int each = 1000;
         CountDownLatch go = new CountDownLatch(1);
-        try (var journal = new AuditJournal(path, 64 * 1024, 10_000, Clock.systemUTC());
+        try (var journal = new JournalWriter(path, 64 * 1024, 10_000, Clock.systemUTC());
              ExecutorService pool = Executors.newFixedThreadPool(threads)) {
             List<Future<?>> done = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
@@ -117,8 +117,8 @@ class AuditRotationTest {
     void twoJournalObjectsOnOneFileRotateItOnceAndLoseNothing() throws Exception {
         // Two tethers sharing the default journal: here two objects, which take the same lock in turn.
         Path path = dir.resolve("audit.jsonl");
-        try (var a = new AuditJournal(path, 1500, 10_000, Clock.systemUTC());
-             var b = new AuditJournal(path, 1500, 10_000, Clock.systemUTC());
+        try (var a = new JournalWriter(path, 1500, 10_000, Clock.systemUTC());
+             var b = new JournalWriter(path, 1500, 10_000, Clock.systemUTC());
              ExecutorService pool = Executors.newFixedThreadPool(2)) {
             Future<?> fa = pool.submit(() -> {
                 for (int i = 0; i < 500; i++) {
@@ -140,7 +140,7 @@ class AuditRotationTest {
             assertThat(records.stream().filter(r -> r.path("writer").asText().equals(writer))
                     .map(r -> r.path("i").asInt())).containsExactlyElementsOf(IntStream.range(0, 500).boxed().toList());
         }
-        for (Path file : AuditFiles.rotatedOldestFirst(path)) {
+        for (Path file : JournalFiles.rotatedOldestFirst(path)) {
             assertThat(Files.size(file)).as("%s", file).isLessThanOrEqualTo(1500);
         }
     }

@@ -8,21 +8,21 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * {@link AuditJournal#follow}: the journal's records, then each new one, by polling. Polling, not a WatchService:
+ * {@link JournalReader#follow}: the journal's records, then each new one, by polling. Polling, not a WatchService:
  * inotify says nothing about a file written by another process on some file systems (NFS, overlay lower layers),
  * and a poll every 200 ms costs a stat and a read.
  */
-final class AuditTail {
+final class JournalTail {
 
     private final Path journal;
     private final Duration interval;
-    private final AuditJournal.Listener listener;
-    private AuditFiles.Opened current;
-    private AuditLines lines;
+    private final JournalReader.Listener listener;
+    private JournalFiles.Opened current;
+    private JournalLines lines;
     /** The newest file read so far, or being read: what comes after it in the next snapshot is new. */
     private Object lastKey;
 
-    AuditTail(Path journal, Duration interval, AuditJournal.Listener listener) {
+    JournalTail(Path journal, Duration interval, JournalReader.Listener listener) {
         this.journal = journal;
         this.interval = interval;
         this.listener = listener;
@@ -44,13 +44,13 @@ final class AuditTail {
     }
 
     private void catchUp() throws IOException {
-        readNew(AuditFiles.openAll(journal));
+        readNew(JournalFiles.openAll(journal));
     }
 
     private void poll() throws IOException {
         // The path is looked at before the file is read: if it names another file by now, the rename came first,
         // and since writers append only to the file the path names, the read below finds all of the old file.
-        Object key = AuditFiles.key(journal);
+        Object key = JournalFiles.key(journal);
         if (current != null) {
             if (current.channel().size() < lines.consumed()) {
                 lines.restart(); // truncated by someone: what is there now is new
@@ -63,7 +63,7 @@ final class AuditTail {
             closeCurrent();
         }
         if (key != null) {
-            readNew(AuditFiles.openAll(journal));
+            readNew(JournalFiles.openAll(journal));
         }
     }
 
@@ -73,7 +73,7 @@ final class AuditTail {
      * rotation renames them all. If the newest file read is no longer there, more than {@code keep} rotations
      * happened within one poll, or the journal was deleted by hand: only the current file is read then.
      */
-    private void readNew(List<AuditFiles.Opened> snapshot) throws IOException {
+    private void readNew(List<JournalFiles.Opened> snapshot) throws IOException {
         int from = 0;
         if (lastKey != null) {
             from = snapshot.size() - 1;
@@ -85,16 +85,16 @@ final class AuditTail {
         }
         try {
             for (int i = 0; i < snapshot.size(); i++) {
-                AuditFiles.Opened file = snapshot.get(i);
+                JournalFiles.Opened file = snapshot.get(i);
                 if (i < from) {
                     file.channel().close();
                 } else if (file.name().equals(journal)) {
                     current = file;
-                    lines = new AuditLines(file.channel());
+                    lines = new JournalLines(file.channel());
                     lastKey = file.key();
                     drain(lines, file.name());
                 } else {
-                    AuditLines whole = new AuditLines(file.channel());
+                    JournalLines whole = new JournalLines(file.channel());
                     drain(whole, file.name());
                     reportTail(whole, file.name());
                     file.channel().close();
@@ -102,16 +102,16 @@ final class AuditTail {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            AuditFiles.closeAll(snapshot);
+            JournalFiles.closeAll(snapshot);
             current = null;
             throw e;
         }
     }
 
-    private void drain(AuditLines from, Path name) throws IOException {
+    private void drain(JournalLines from, Path name) throws IOException {
         String text;
         while ((text = from.next()) != null) {
-            AuditJournal.Line line = AuditJournal.parse(text, name, from.lineNumber(), listener::unreadable);
+            JournalReader.Line line = JournalReader.parse(text, name, from.lineNumber(), listener::unreadable);
             if (line != null) {
                 listener.line(line);
             }
@@ -119,9 +119,9 @@ final class AuditTail {
     }
 
     /** Bytes after a file's last newline, once nobody writes to it any more, are a record cut off for good. */
-    private void reportTail(AuditLines from, Path name) {
+    private void reportTail(JournalLines from, Path name) {
         if (from.hasTail()) {
-            listener.unreadable(new AuditJournal.Unreadable(name, from.lineNumber() + 1));
+            listener.unreadable(new JournalReader.Unreadable(name, from.lineNumber() + 1));
         }
     }
 

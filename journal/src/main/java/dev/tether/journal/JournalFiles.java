@@ -21,13 +21,13 @@ import java.util.stream.Stream;
  * The journal's files on disk: the current file, its rotated predecessors ({@code audit.jsonl.1} the newest), and
  * the lock file that guards the journal's shape (rotation, repair) against other tether processes sharing it.
  */
-final class AuditFiles {
+final class JournalFiles {
 
     /** How often a rotation racing a listing is tolerated before the listing is taken as it is. */
     private static final int SNAPSHOT_ATTEMPTS = 10;
     private static final Duration SNAPSHOT_LOCK_WAIT = Duration.ofSeconds(1);
 
-    private AuditFiles() {}
+    private JournalFiles() {}
 
     static Path rotated(Path journal, int n) {
         return journal.resolveSibling(journal.getFileName() + "." + n);
@@ -103,7 +103,7 @@ final class AuditFiles {
         for (int attempt = 1; ; attempt++) {
             List<Path> names = new ArrayList<>(rotatedOldestFirst(journal));
             names.add(journal);
-            List<Object> before = names.stream().map(AuditFiles::key).toList();
+            List<Object> before = names.stream().map(JournalFiles::key).toList();
             List<Opened> opened = new ArrayList<>();
             try {
                 for (int i = 0; i < names.size(); i++) {
@@ -122,7 +122,7 @@ final class AuditFiles {
             List<Path> namesAfter = new ArrayList<>(rotatedOldestFirst(journal));
             namesAfter.add(journal);
             if (attempt >= SNAPSHOT_ATTEMPTS
-                    || (namesAfter.equals(names) && names.stream().map(AuditFiles::key).toList().equals(before))) {
+                    || (namesAfter.equals(names) && names.stream().map(JournalFiles::key).toList().equals(before))) {
                 return opened;
             }
             closeAll(opened);
@@ -141,7 +141,7 @@ final class AuditFiles {
 
     /**
      * The lock, or null if it cannot be had within {@code wait}: a process that holds it stopped (SIGSTOP) must not
-     * stall the reaper, whose records are then appended without it. The JVM keeps one lock per file for the whole
+     * stall the journal, whose records are then appended without it. The JVM keeps one lock per file for the whole
      * process, so a second journal or a reader on the same path here sees it as taken and waits as another process
      * would.
      */

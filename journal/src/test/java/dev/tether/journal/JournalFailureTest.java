@@ -1,8 +1,8 @@
 package dev.tether.journal;
 
-import static dev.tether.journal.AuditJournalTest.ID;
-import static dev.tether.journal.AuditJournalTest.JSON;
-import static dev.tether.journal.AuditJournalTest.allRecords;
+import static dev.tether.journal.JournalWriterTest.ID;
+import static dev.tether.journal.JournalWriterTest.JSON;
+import static dev.tether.journal.JournalWriterTest.allRecords;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -25,12 +25,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /** A journal that cannot be written costs records, never tether: one warning, a count, and a return. */
-class AuditFailureTest {
+class JournalFailureTest {
 
     @TempDir
     Path dir;
 
-    private final Logger logger = (Logger) LoggerFactory.getLogger(AuditJournal.class);
+    private final Logger logger = (Logger) LoggerFactory.getLogger(JournalWriter.class);
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
 
     @BeforeEach
@@ -55,7 +55,7 @@ class AuditFailureTest {
         Files.writeString(blocker, "a file where the journal's directory should be");
         Path path = blocker.resolve("tether/audit.jsonl");
 
-        try (var journal = new AuditJournal(path)) {
+        try (var journal = new JournalWriter(path)) {
             for (int i = 0; i < 3; i++) {
                 journal.record("reap", ID, JSON.createObjectNode().put("seq", i));
             }
@@ -86,7 +86,7 @@ class AuditFailureTest {
     @Test
     void aDeletedDirectoryIsMadeAgainAndNoRecordIsLost() throws Exception {
         Path path = dir.resolve("state/tether/audit.jsonl");
-        try (var journal = new AuditJournal(path)) {
+        try (var journal = new JournalWriter(path)) {
             journal.record("create", ID, JSON.createObjectNode().put("seq", 0));
             deleteTree(dir.resolve("state"));
             journal.record("start", ID, JSON.createObjectNode().put("seq", 1));
@@ -106,7 +106,7 @@ class AuditFailureTest {
             Path filler = mount.resolve("filler");
             Files.write(filler, new byte[16 * 1024]);
             Path path = mount.resolve("tether/audit.jsonl");
-            try (var journal = new AuditJournal(path, 1024 * 1024, 1, Clock.systemUTC())) {
+            try (var journal = new JournalWriter(path, 1024 * 1024, 1, Clock.systemUTC())) {
                 int seq = 0;
                 while (journal.dropped() == 0 && seq < 10_000) {
                     // about 1.3 KiB a record: most fill one page and start the next
@@ -148,7 +148,7 @@ class AuditFailureTest {
         Files.writeString(path, "{\"time\":\"2026-11-21T08:30:01.000Z\",\"event\":\"create\",\"seq\":0}\n"
                 + "{\"time\":\"2026-11-21T08:30:01.001Z\",\"event\":\"sta");
 
-        try (var journal = new AuditJournal(path)) {
+        try (var journal = new JournalWriter(path)) {
             journal.record("start", ID, JSON.createObjectNode().put("seq", 1));
         }
 
@@ -159,7 +159,7 @@ class AuditFailureTest {
 
     @Test
     void recordsAfterCloseAreCountedAsDropped() {
-        var journal = new AuditJournal(dir.resolve("audit.jsonl"));
+        var journal = new JournalWriter(dir.resolve("audit.jsonl"));
         journal.record("create", ID, null);
         journal.close();
         journal.record("start", ID, null);
@@ -170,7 +170,7 @@ class AuditFailureTest {
     @Test
     void anInterruptedCallerStillGetsItsRecordWrittenAndKeepsItsInterrupt() throws Exception {
         Path path = dir.resolve("audit.jsonl");
-        try (var journal = new AuditJournal(path)) {
+        try (var journal = new JournalWriter(path)) {
             Thread.currentThread().interrupt();
             journal.record("kill", ID, JSON.createObjectNode().put("signal", "SIGKILL"));
             assertThat(Thread.interrupted()).isTrue();

@@ -1,8 +1,8 @@
 package dev.tether.journal;
 
-import static dev.tether.journal.AuditJournalTest.ID;
-import static dev.tether.journal.AuditJournalTest.JSON;
-import static dev.tether.journal.AuditJournalTest.allRecords;
+import static dev.tether.journal.JournalWriterTest.ID;
+import static dev.tether.journal.JournalWriterTest.JSON;
+import static dev.tether.journal.JournalWriterTest.allRecords;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.tether.process.Children;
 
 /** A JVM killed with SIGKILL while it writes records as fast as it can leaves whole lines. */
-class AuditCrashTest {
+class JournalCrashTest {
 
     @TempDir
     Path dir;
@@ -38,7 +38,7 @@ class AuditCrashTest {
     /** The writer: records of 0 to 9 KiB, so that many span page boundaries, until it is killed. */
     public static final class Writer {
         public static void main(String[] args) {
-            try (var journal = new AuditJournal(Path.of(args[0]), 1L << 40, 1, Clock.systemUTC())) {
+            try (var journal = new JournalWriter(Path.of(args[0]), 1L << 40, 1, Clock.systemUTC())) {
                 for (int seq = 0; ; seq++) {
                     journal.record("attach", ID, JSON.createObjectNode().put("seq", seq).put("pad",
                             "k".repeat((seq * 1237) % 9000)));
@@ -60,7 +60,7 @@ class AuditCrashTest {
                 "-cp", System.getProperty("java.class.path"), Writer.class.getName(), path.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         var out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        assertThat(out.readLine()).isEqualTo("writing");
+        assertThat(out.readLine()).as("the child said it is writing").isEqualTo("writing");
         long killAt = Files.size(path) + 8 * 1024 * 1024;
         Children.await("8 MiB more of records", () -> size(path) > killAt);
 
@@ -79,7 +79,7 @@ class AuditCrashTest {
         // A SIGKILL landing between two pages of one write(2) ends it short: the only way to a cut-off record.
         System.out.printf("killed after %d records; %d bytes after the last newline%n", seqs.size(), bytes.length - end);
 
-        try (var next = new AuditJournal(path)) {
+        try (var next = new JournalWriter(path)) {
             next.record("reap", ID, JSON.createObjectNode().put("seq", seqs.size()));
         }
 

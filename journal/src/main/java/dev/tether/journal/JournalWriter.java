@@ -1,12 +1,8 @@
 package dev.tether.journal;
 
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,78 +21,56 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.Spliterator;
-import java.util.Spliterators;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
-import java.util.stream.Stream;
-import java.util.stream.StreamSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What tether did to which container, and why: an append-only JSON Lines file, one record a line,
- * <pre>{"time":"2026-11-21T08:30:01.123Z","container":"&lt;full id&gt;","event":"reap","reason":"owner-exit",…}</pre>
- * Events: {@code create start attach stdin-closed detach owner-exit host-exit reap die kill oom destroy}. A
- * {@code create} record names the container and its owner, which {@code tether audit} shows on every later line:
- * {@code "name":"mcp-github","image":…,"tie":"session","owner":{"pid":4242,"start":…,"exe":"/usr/bin/docker"},"host":{…}}.
+ * The journal's one writer: appends {@link Records records}, one JSON object a line, to {@code audit.jsonl}, which
+ * {@link JournalReader} reads back. Thread-safe, but callers keep it off latency-critical threads: an append may
+ * wait up to {@link #LOCK_WAIT} for the lock below.
  *
- * <p><b>Whole lines, even across a crash.</b> Each record is one {@code write(2)} of the complete line, newline
- * included, on a channel opened with {@code O_APPEND}. On a local file system the kernel appends such a write whole:
- * other appenders (this JVM's threads, another tether on the same file) never land inside it, and a JVM that
- * crashes or is killed after the call leaves the whole line in the page cache, which the kernel writes out though
- * the process is gone. Nothing is buffered between records, so a crash loses at most the record being written.
- * The one gap: Linux checks for a fatal signal between the pages it copies, so a SIGKILL (or the OOM killer)
- * landing in the middle of a line that spans a page boundary ends the write short. Such a cut-off tail has no
- * newline; readers never take it for a record, and the next writer to open the journal cuts it off (under the
- * lock below) before it appends, so it never runs into the next record.
+ * <p><b>Whole lines, even across a crash.</b> Each record is one {@code write(2)} of the complete line on an
+ * {@code O_APPEND} channel, with nothing buffered between records: the kernel appends it whole, so other appenders
+ * never land inside it, and a JVM killed after the call still leaves the line in the page cache. The one gap: a
+ * SIGKILL between the pages of a line that spans a page boundary ends the write short. That tail has no newline,
+ * so readers never take it for a record, and the next writer cuts it off (under the lock) before it appends.
  *
- * <p><b>No fsync.</b> Records are not forced to the disk one by one: what they must survive is a crash of tether,
- * which the page cache does; surviving power loss would cost a disk flush, milliseconds, on the reaper's path for
- * every record. {@link #close()} forces the file.
+ * <p><b>No fsync</b> per record: what a record must survive is a crash of tether, which the page cache does;
+ * surviving power loss would put a disk flush on every record. {@link #close()} forces the file.
  *
- * <p><b>Rotation.</b> A record that would take the file past {@code maxBytes} first renames it to
- * {@code audit.jsonl.1} (the older ones shift to {@code .2} …, at most {@code keep} kept), then goes whole into a
- * fresh file; a record larger than {@code maxBytes} gets a file of its own. Rotation and repair hold an exclusive
- * lock on {@code audit.jsonl.lock}, and each append holds it too, so tethers sharing the journal never rotate it
- * twice or cut off each other's record; a writer reopens the file whenever the path names another file than the
- * one it holds. These are POSIX locks, which belong to a process: closing any channel on the lock file drops all
- * of its locks on it, so in one process a second journal object or a reader of the same path can let another
- * process rotate at the same moment. tether writes in one process ({@code tether up}) and reads in others.
+ * <p><b>Rotation</b> past {@code maxBytes} ({@code audit.jsonl.1} the newest old file, {@code keep} kept), tail
+ * repair and each append hold a cross-process lock on {@code audit.jsonl.lock}, so tethers sharing the journal
+ * never rotate it twice or cut off each other's record. POSIX locks belong to the process (closing any channel on
+ * the file drops them all), so one process should hold one writer per path.
  *
- * <p><b>Failures never reach the caller.</b> If the journal cannot be written (disk full, read-only, directory
- * gone), {@link #record} logs one warning, counts what it drops ({@link #dropped()}) and tries again, reopening the
- * file, on each later record; tether goes on relaying and reaping either way.
- *
- * <p>Thread-safe.
+ * <p><b>Failures never reach the caller</b>: tether goes on relaying and reaping. A record that cannot be written
+ * is counted ({@link #dropped()}) and one warning logged; each later record tries again, reopening the file.
  */
-public final class AuditJournal implements AutoCloseable {
+public final class JournalWriter implements AutoCloseable {
 
     public static final long DEFAULT_MAX_BYTES = 10L * 1024 * 1024;
     public static final int DEFAULT_KEEP = 5;
 
-    private static final Logger log = LoggerFactory.getLogger(AuditJournal.class);
+    private static final Logger log = LoggerFactory.getLogger(JournalWriter.class);
     /** Characters outside the BMP written as themselves, not as escaped surrogates: the journal is read with grep. */
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
-    private static final ObjectReader PARSER = JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-    /** Credentials a Docker request may carry: the journal is read by people and tools that must never see them. */
-    private static final Set<String> SECRETS = Set.of("env", "x-registry-auth", "x-registry-config", "auth",
-            "password", "identitytoken", "registrytoken");
     private static final Set<String> OWN_FIELDS = Set.of("time", "container", "event");
     private static final FileAttribute<Set<PosixFilePermission>> PRIVATE_DIR =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
     private static final FileAttribute<Set<PosixFilePermission>> PRIVATE_FILE =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
-    private static final Duration LOCK_WAIT = Duration.ofSeconds(1);
+    /**
+     * How long an append waits for the lock before it appends without it (whole all the same): a tether that holds
+     * it and is stopped (SIGSTOP) must not hold up every record behind it.
+     */
+    static final Duration LOCK_WAIT = Duration.ofSeconds(1);
 
     private final Path path;
     private final Path lockPath;
@@ -115,7 +89,7 @@ public final class AuditJournal implements AutoCloseable {
     private boolean closed;
 
     /** A journal at {@code path} with the default size limit and number of old files. */
-    public AuditJournal(Path path) {
+    public JournalWriter(Path path) {
         this(path, DEFAULT_MAX_BYTES, DEFAULT_KEEP, Clock.systemUTC());
     }
 
@@ -124,29 +98,15 @@ public final class AuditJournal implements AutoCloseable {
      * @param keep     how many rotated files are kept (0: the full file is deleted)
      * @param clock    the source of each record's time
      */
-    public AuditJournal(Path path, long maxBytes, int keep, Clock clock) {
+    public JournalWriter(Path path, long maxBytes, int keep, Clock clock) {
         if (maxBytes <= 0 || keep < 0) {
             throw new IllegalArgumentException("maxBytes must be positive and keep not negative");
         }
         this.path = path.toAbsolutePath().normalize();
-        this.lockPath = AuditFiles.lockFile(this.path);
+        this.lockPath = JournalFiles.lockFile(this.path);
         this.maxBytes = maxBytes;
         this.keep = keep;
         this.clock = Objects.requireNonNull(clock, "clock");
-    }
-
-    /** {@code $XDG_STATE_HOME/tether/audit.jsonl}, else {@code ~/.local/state/tether/audit.jsonl}. */
-    public static Path defaultPath() {
-        return defaultPath(System.getenv(), System.getProperty("user.home"));
-    }
-
-    static Path defaultPath(Map<String, String> env, String home) {
-        String state = env.get("XDG_STATE_HOME");
-        // The XDG spec says to ignore a relative path: it would depend on the directory tether was started in.
-        if (state != null && !state.isBlank() && Path.of(state).isAbsolute()) {
-            return Path.of(state, "tether", "audit.jsonl");
-        }
-        return Path.of(home, ".local", "state", "tether", "audit.jsonl");
     }
 
     public Path path() {
@@ -158,10 +118,15 @@ public final class AuditJournal implements AutoCloseable {
         return dropped.get();
     }
 
+    /** Appends one record of the schema {@link Records} builds. */
+    public void record(Records.Entry entry) {
+        record(entry.event(), entry.containerId(), entry.details());
+    }
+
     /**
      * Appends one record. Never throws for the journal's sake: a record that cannot be written is counted and
-     * dropped. Fields of {@code details} named like credentials ({@code Env}, {@code X-Registry-Auth},
-     * {@code password}, …, in any case, at any depth) are left out; {@code details} itself is not changed.
+     * dropped. Fields of {@code details} named like credentials are left out ({@link Redaction#stripSecretKeys});
+     * {@code details} itself is not changed.
      *
      * @param event       what happened: {@code create}, {@code reap}, …
      * @param containerId the container's full id
@@ -174,7 +139,7 @@ public final class AuditJournal implements AutoCloseable {
         boolean interrupted = Thread.interrupted();
         try {
             ObjectNode clean = details == null ? JSON.createObjectNode() : details.deepCopy();
-            strip(clean);
+            Redaction.stripSecretKeys(clean);
             synchronized (this) {
                 if (closed) {
                     dropped.incrementAndGet();
@@ -208,28 +173,12 @@ public final class AuditJournal implements AutoCloseable {
         }
     }
 
-    /** Removes credential fields, at any depth. */
-    static void strip(JsonNode node) {
-        if (node instanceof ObjectNode object) {
-            List<String> secret = new ArrayList<>();
-            object.properties().forEach(field -> {
-                if (SECRETS.contains(field.getKey().toLowerCase(Locale.ROOT))) {
-                    secret.add(field.getKey());
-                }
-            });
-            object.remove(secret);
-            object.forEach(AuditJournal::strip);
-        } else if (node instanceof ArrayNode array) {
-            array.forEach(AuditJournal::strip);
-        }
-    }
-
     private void write(byte[] line) {
         FileLock held = null;
         try {
             try {
                 openLockFile();
-                held = AuditFiles.lock(lockChannel, LOCK_WAIT, false);
+                held = JournalFiles.lock(lockChannel, LOCK_WAIT, false);
                 if (held == null) {
                     log.debug("audit journal {}: lock busy for {}, appending without it", path, LOCK_WAIT);
                 }
@@ -238,7 +187,7 @@ public final class AuditJournal implements AutoCloseable {
                 log.debug("audit journal {}: no lock file: {}", path, e.toString());
             }
             boolean locked = held != null;
-            if (channel == null || !Objects.equals(AuditFiles.key(path), channelKey)) {
+            if (channel == null || !Objects.equals(JournalFiles.key(path), channelKey)) {
                 // First record, a failure before, or another tether rotated the file: the path is what counts.
                 openJournal(locked);
             }
@@ -278,7 +227,7 @@ public final class AuditJournal implements AutoCloseable {
     }
 
     private void openLockFile() throws IOException {
-        if (lockChannel != null && Objects.equals(AuditFiles.key(lockPath), lockKey)) {
+        if (lockChannel != null && Objects.equals(JournalFiles.key(lockPath), lockKey)) {
             return;
         }
         // Missing, or its directory was deleted and made again: a lock on the old one would exclude nobody.
@@ -287,7 +236,7 @@ public final class AuditJournal implements AutoCloseable {
         Files.createDirectories(path.getParent(), PRIVATE_DIR);
         lockChannel = FileChannel.open(lockPath, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
                 PRIVATE_FILE);
-        lockKey = AuditFiles.key(lockPath);
+        lockKey = JournalFiles.key(lockPath);
     }
 
     private void openJournal(boolean locked) throws IOException {
@@ -297,7 +246,7 @@ public final class AuditJournal implements AutoCloseable {
         FileChannel opened = FileChannel.open(path,
                 Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND), PRIVATE_FILE);
         channel = opened;
-        channelKey = AuditFiles.key(path);
+        channelKey = JournalFiles.key(path);
         if (locked) {
             repairTail();
         }
@@ -344,19 +293,19 @@ public final class AuditJournal implements AutoCloseable {
 
     /** Oldest first, so that no rename overwrites a file still to be kept. */
     private void rotate() throws IOException {
-        for (Path p : AuditFiles.rotatedOldestFirst(path)) {
+        for (Path p : JournalFiles.rotatedOldestFirst(path)) {
             if (number(p) >= keep) {
                 Files.deleteIfExists(p); // .keep would become one too many; higher ones are from a larger keep
             }
         }
         for (int n = keep - 1; n >= 1; n--) {
-            Path from = AuditFiles.rotated(path, n);
+            Path from = JournalFiles.rotated(path, n);
             if (Files.exists(from)) {
-                Files.move(from, AuditFiles.rotated(path, n + 1), StandardCopyOption.ATOMIC_MOVE);
+                Files.move(from, JournalFiles.rotated(path, n + 1), StandardCopyOption.ATOMIC_MOVE);
             }
         }
         if (keep > 0) {
-            Files.move(path, AuditFiles.rotated(path, 1), StandardCopyOption.ATOMIC_MOVE);
+            Files.move(path, JournalFiles.rotated(path, 1), StandardCopyOption.ATOMIC_MOVE);
         } else {
             Files.delete(path);
         }
@@ -426,128 +375,5 @@ public final class AuditJournal implements AutoCloseable {
             }
         }
         closeChannels();
-    }
-
-    // ---------------------------------------------------------------- reading
-
-    /** One record as read: its line exactly as written, and parsed. */
-    public record Line(String text, JsonNode json) {}
-
-    /** A line that is not a record (not a JSON object), skipped by the readers. */
-    public record Unreadable(Path file, long line) {}
-
-    /** Told of each record that {@link #follow} finds. */
-    public interface Listener {
-
-        void line(Line line);
-
-        default void unreadable(Unreadable where) {}
-
-        /** Every record written before the follow started has been passed on; from now on, new ones. */
-        default void caughtUp() {}
-    }
-
-    /** Whether the journal or any rotated file of it exists. */
-    public static boolean exists(Path journal) {
-        try {
-            return Files.exists(journal) || !AuditFiles.rotatedOldestFirst(journal).isEmpty();
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /**
-     * Every record, the rotated files' oldest first; lines that are no record are skipped, and counted in a
-     * warning when the stream is closed. Close the stream.
-     */
-    public static Stream<JsonNode> read(Path journal) {
-        AtomicLong skipped = new AtomicLong();
-        return lines(journal, u -> {
-            skipped.incrementAndGet();
-            log.debug("skipped unreadable line {} of {}", u.line(), u.file());
-        }).map(Line::json).onClose(() -> {
-            if (skipped.get() > 0) {
-                log.warn("skipped {} unreadable lines in audit journal {}", skipped.get(), journal);
-            }
-        });
-    }
-
-    /**
-     * Every record, the rotated files' oldest first, then the current file: the files are opened at once, so a
-     * rotation while the stream is read changes nothing in it. A line that is not a JSON object goes to
-     * {@code onUnreadable}. The current file's last line, if it has no newline yet, is being written: not a record
-     * yet. Close the stream.
-     */
-    public static Stream<Line> lines(Path journal, Consumer<Unreadable> onUnreadable) {
-        Path current = journal.toAbsolutePath().normalize();
-        List<AuditFiles.Opened> opened;
-        try {
-            opened = AuditFiles.openAll(current);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return opened.stream()
-                .flatMap(o -> linesOf(o, o.name().equals(current), onUnreadable))
-                .onClose(() -> AuditFiles.closeAll(opened));
-    }
-
-    private static Stream<Line> linesOf(AuditFiles.Opened file, boolean current, Consumer<Unreadable> onUnreadable) {
-        AuditLines lines = new AuditLines(file.channel());
-        return StreamSupport.stream(new Spliterators.AbstractSpliterator<Line>(Long.MAX_VALUE,
-                Spliterator.ORDERED | Spliterator.NONNULL) {
-            private boolean done;
-
-            @Override
-            public boolean tryAdvance(Consumer<? super Line> action) {
-                if (done) {
-                    return false;
-                }
-                try {
-                    String text;
-                    while ((text = lines.next()) != null) {
-                        Line line = parse(text, file.name(), lines.lineNumber(), onUnreadable);
-                        if (line != null) {
-                            action.accept(line);
-                            return true;
-                        }
-                    }
-                    done = true;
-                    if (!current && lines.hasTail()) {
-                        onUnreadable.accept(new Unreadable(file.name(), lines.lineNumber() + 1));
-                    }
-                    return false;
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        }, false);
-    }
-
-    /** The record on a line; null for a blank line, or for one that is no record (then reported). */
-    static Line parse(String text, Path file, long lineNumber, Consumer<Unreadable> onUnreadable) {
-        if (text.isBlank()) {
-            return null;
-        }
-        try {
-            JsonNode json = PARSER.readTree(text);
-            if (json instanceof ObjectNode) {
-                return new Line(text, json);
-            }
-        } catch (IOException e) {
-            // reported below
-        }
-        onUnreadable.accept(new Unreadable(file, lineNumber));
-        return null;
-    }
-
-    /**
-     * Passes on every record, the rotated files' oldest first, then each new one as it is appended, until the
-     * calling thread is interrupted. The journal is polled every {@code interval}: a rotation is noticed by the
-     * path naming another file, and the records still written to the old file before it, and to any file rotated
-     * in between, are passed on first. A journal that does not exist yet is waited for.
-     */
-    public static void follow(Path journal, Duration interval, Listener listener)
-            throws IOException, InterruptedException {
-        new AuditTail(journal.toAbsolutePath().normalize(), interval, listener).run();
     }
 }

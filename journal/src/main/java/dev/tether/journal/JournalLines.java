@@ -11,7 +11,7 @@ import java.util.Arrays;
  * newline are not a line yet: a writer may be in the middle of them. They are read again on the next call, so a
  * reader that follows the file sees each record once it is whole.
  */
-final class AuditLines {
+final class JournalLines {
 
     private static final int CHUNK = 64 * 1024;
 
@@ -23,7 +23,7 @@ final class AuditLines {
     private long consumed;      // file offset just past the last line handed out
     private long lineNumber;
 
-    AuditLines(FileChannel channel) {
+    JournalLines(FileChannel channel) {
         this.channel = channel;
     }
 

@@ -16,12 +16,11 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The shape of a record, what never reaches it, where it goes, and reading it back. */
-class AuditJournalTest {
+/** The shape of a record, what never reaches it, and where it goes. */
+class JournalWriterTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final String ID = "4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b";
@@ -36,7 +35,7 @@ class AuditJournalTest {
     @Test
     void aRecordIsOneLineWithTheTimeInMillisecondsTheContainerTheEventAndTheDetails() throws Exception {
         Path path = dir.resolve("audit.jsonl");
-        try (var journal = new AuditJournal(path, AuditJournal.DEFAULT_MAX_BYTES, 5, at("2026-11-21T08:30:01.123456Z"))) {
+        try (var journal = new JournalWriter(path, JournalWriter.DEFAULT_MAX_BYTES, 5, at("2026-11-21T08:30:01.123456Z"))) {
             journal.record("reap", ID, JSON.createObjectNode()
                     .put("reason", "owner-exit").put("grace", "3s").put("stop", "stopped"));
         }
@@ -48,7 +47,7 @@ class AuditJournalTest {
     @Test
     void aWholeSecondStillHasThreeDigitsOfMillisecondsAndNoDetailsIsFine() throws Exception {
         Path path = dir.resolve("audit.jsonl");
-        try (var journal = new AuditJournal(path, AuditJournal.DEFAULT_MAX_BYTES, 5, at("2026-11-21T08:30:01Z"))) {
+        try (var journal = new JournalWriter(path, JournalWriter.DEFAULT_MAX_BYTES, 5, at("2026-11-21T08:30:01Z"))) {
             journal.record("start", ID, null);
         }
 
@@ -59,7 +58,7 @@ class AuditJournalTest {
     @Test
     void detailsCannotOverwriteTheTimeTheContainerOrTheEvent() throws Exception {
         Path path = dir.resolve("audit.jsonl");
-        try (var journal = new AuditJournal(path, AuditJournal.DEFAULT_MAX_BYTES, 5, at("2026-11-21T08:30:01.5Z"))) {
+        try (var journal = new JournalWriter(path, JournalWriter.DEFAULT_MAX_BYTES, 5, at("2026-11-21T08:30:01.5Z"))) {
             journal.record("die", ID, JSON.createObjectNode()
                     .put("time", "forged").put("container", "other").put("event", "create").put("exitCode", 137));
         }
@@ -85,7 +84,7 @@ class AuditJournalTest {
                 """);
         String before = details.toString();
         Path path = dir.resolve("audit.jsonl");
-        try (var journal = new AuditJournal(path)) {
+        try (var journal = new JournalWriter(path)) {
             journal.record("create", ID, details);
         }
 
@@ -103,82 +102,16 @@ class AuditJournalTest {
     }
 
     @Test
-    void theDefaultPathIsUnderXdgStateHomeElseUnderTheHomeDirectory() {
-        assertThat(AuditJournal.defaultPath(Map.of("XDG_STATE_HOME", "/var/lib/me/state"), "/home/me"))
-                .isEqualTo(Path.of("/var/lib/me/state/tether/audit.jsonl"));
-        assertThat(AuditJournal.defaultPath(Map.of(), "/home/me"))
-                .isEqualTo(Path.of("/home/me/.local/state/tether/audit.jsonl"));
-        assertThat(AuditJournal.defaultPath(Map.of("XDG_STATE_HOME", "relative/state"), "/home/me"))
-                .as("the XDG spec: a relative path is ignored")
-                .isEqualTo(Path.of("/home/me/.local/state/tether/audit.jsonl"));
-    }
-
-    @Test
     void directoriesItCreatesAreOwnerOnlyAndSoIsTheFile() throws Exception {
         Path path = dir.resolve("state/tether/audit.jsonl");
-        try (var journal = new AuditJournal(path)) {
+        try (var journal = new JournalWriter(path)) {
             journal.record("create", ID, null);
         }
 
         assertThat(mode(dir.resolve("state"))).isEqualTo("rwx------");
         assertThat(mode(dir.resolve("state/tether"))).isEqualTo("rwx------");
         assertThat(mode(path)).isEqualTo("rw-------");
-        assertThat(mode(AuditFiles.lockFile(path))).isEqualTo("rw-------");
-    }
-
-    @Test
-    void readingSkipsAndCountsWhatIsNoRecordAndLeavesALineBeingWrittenForLater() throws Exception {
-        Path path = dir.resolve("audit.jsonl");
-        try (var journal = new AuditJournal(path)) {
-            journal.record("create", ID, JSON.createObjectNode().put("seq", 0));
-            Files.writeString(path, "not json\n[1,2]\n{\"cut\":\n\n{\"a\":1} trailing\n",
-                    java.nio.file.StandardOpenOption.APPEND);
-            journal.record("start", ID, JSON.createObjectNode().put("seq", 1));
-        }
-        Files.writeString(path, "{\"time\":\"2026-", java.nio.file.StandardOpenOption.APPEND);
-
-        List<AuditJournal.Unreadable> unreadable = new ArrayList<>();
-        List<AuditJournal.Line> lines;
-        try (Stream<AuditJournal.Line> s = AuditJournal.lines(path, unreadable::add)) {
-            lines = s.toList();
-        }
-
-        assertThat(lines).extracting(l -> l.json().path("seq").asInt()).containsExactly(0, 1);
-        assertThat(lines.getFirst().text()).isEqualTo(Files.readAllLines(path).getFirst());
-        assertThat(unreadable).extracting(AuditJournal.Unreadable::line).containsExactly(2L, 3L, 4L, 6L);
-        assertThat(unreadable).allSatisfy(u -> assertThat(u.file()).isEqualTo(path));
-        try (Stream<JsonNode> records = AuditJournal.read(path)) {
-            assertThat(records.count()).isEqualTo(2);
-        }
-    }
-
-    @Test
-    void readingGoesThroughTheRotatedFilesOldestFirstThenTheCurrentOne() throws Exception {
-        Path path = dir.resolve("audit.jsonl");
-        Files.writeString(AuditFiles.rotated(path, 2), "{\"seq\":0}\n{\"seq\":1}\n");
-        Files.writeString(AuditFiles.rotated(path, 1), "{\"seq\":2}\n");
-        Files.writeString(path, "{\"seq\":3}\n{\"seq\":4}\n");
-        Files.writeString(path.resolveSibling("audit.jsonl.lock"), "");
-        Files.writeString(path.resolveSibling("audit.jsonl.old"), "{\"seq\":99}\n");
-
-        try (Stream<JsonNode> records = AuditJournal.read(path)) {
-            assertThat(records.map(r -> r.path("seq").asInt())).containsExactly(0, 1, 2, 3, 4);
-        }
-        assertThat(AuditJournal.exists(path)).isTrue();
-        assertThat(AuditJournal.exists(dir.resolve("other.jsonl"))).isFalse();
-    }
-
-    @Test
-    void nonAsciiTextIsWrittenAsUtf8AndReadBackUnchanged() throws Exception {
-        Path path = dir.resolve("audit.jsonl");
-        try (var journal = new AuditJournal(path)) {
-            journal.record("create", ID, JSON.createObjectNode().put("name", "café-😀"));
-        }
-
-        assertThat(Files.readString(path, StandardCharsets.UTF_8)).contains("café-😀");
-        try (Stream<AuditJournal.Line> lines = AuditJournal.lines(path, u -> { })) {
-            assertThat(lines.findFirst().orElseThrow().json().path("name").asText()).isEqualTo("café-😀");
-        }
+        assertThat(mode(JournalFiles.lockFile(path))).isEqualTo("rw-------");
     }
 
     static String mode(Path p) throws IOException {
@@ -187,7 +120,7 @@ class AuditJournalTest {
 
     /** Every line of every file of the journal, oldest first; each must be whole. */
     static List<JsonNode> allRecords(Path journal) throws IOException {
-        List<Path> files = new ArrayList<>(AuditFiles.rotatedOldestFirst(journal));
+        List<Path> files = new ArrayList<>(JournalFiles.rotatedOldestFirst(journal));
         if (Files.exists(journal)) {
             files.add(journal);
         }
