@@ -11,8 +11,10 @@ final class Sockets {
         return defaultSocket(System.getenv("XDG_RUNTIME_DIR"), home());
     }
 
+    /** The launcher's `tether run` computes the same path in bash (DefaultPathsIT checks they agree). */
     static Path defaultSocket(String runtimeDir, Path home) {
-        if (runtimeDir != null && !runtimeDir.isBlank()) {
+        // The XDG spec says to ignore a relative path: it would depend on the directory tether was started in.
+        if (runtimeDir != null && runtimeDir.startsWith("/")) {
             return Path.of(runtimeDir, "tether", "docker.sock");
         }
         return home.resolve(".tether").resolve("docker.sock");

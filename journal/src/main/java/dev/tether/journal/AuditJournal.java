@@ -137,7 +137,10 @@ public final class AuditJournal implements AutoCloseable {
 
     /** {@code $XDG_STATE_HOME/tether/audit.jsonl}, else {@code ~/.local/state/tether/audit.jsonl}. */
     public static Path defaultPath() {
-        return defaultPath(System.getenv(), System.getProperty("user.home"));
+        // $HOME as the launcher and shells read it (the launcher's `tether run` logs beside the journal); the
+        // password file's home (user.home) only without an absolute one
+        String home = System.getenv("HOME");
+        return defaultPath(System.getenv(), home != null && home.startsWith("/") ? home : System.getProperty("user.home"));
     }
 
     static Path defaultPath(Map<String, String> env, String home) {

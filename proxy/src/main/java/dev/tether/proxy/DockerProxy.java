@@ -119,6 +119,7 @@ public final class DockerProxy implements AutoCloseable {
             if (tcp.isPresent()) {
                 tcpServer = tcp.get().bind(loops, relay::accept);
             }
+            claim.markServing(); // last: only now may the launcher hand the socket to commands
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(hidden);
             Files.deleteIfExists(hidden.getParent());
@@ -188,6 +189,7 @@ public final class DockerProxy implements AutoCloseable {
             close();
             return;
         }
+        claim.markNotServing(); // before the socket stops answering: a launcher then waits for a new tether
         server.close().syncUninterruptibly();
         closeTcp();
         deleteSocket();
@@ -215,6 +217,9 @@ public final class DockerProxy implements AutoCloseable {
     /** Stops accepting, closes every connection, removes the socket file. */
     @Override
     public void close() {
+        if (claim != null) {
+            claim.markNotServing();
+        }
         closeTcp();
         if (server != null) {
             server.close().syncUninterruptibly();
