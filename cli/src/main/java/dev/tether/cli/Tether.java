@@ -1,5 +1,6 @@
 package dev.tether.cli;
 
+import dev.tether.proxy.AlreadyServed;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,7 +23,8 @@ public final class Tether {
                 .setExecutionExceptionHandler((e, commandLine, parsed) -> {
                     // Refusals and bad options say what to do; a stack trace would bury that.
                     commandLine.getErr().println("tether: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
-                    return 1;
+                    // the launcher's `tether run` tells this one by its code: it then waits for the other tether
+                    return e instanceof AlreadyServed ? Up.ALREADY_SERVED : 1;
                 });
     }
 

@@ -19,8 +19,15 @@ import picocli.CommandLine.Option;
 @Command(name = "up", mixinStandardHelpOptions = true,
         description = {"Serves the substitute Docker socket: labels and reaps what its clients create.",
                 "Relays to the engine, labels every container created through it with its owner, and stops and",
-                "removes tied containers whose owner, host or stdin session ends."})
+                "removes tied containers whose owner, host or stdin session ends."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {" 1:tether could not start; the message says why.", " 2:bad options.",
+                " " + Up.ALREADY_SERVED + ":another tether already serves the socket: it holds <socket>.lock, or"
+                        + " something answers on the socket."})
 final class Up implements Callable<Integer> {
+
+    /** Exit code of {@code tether up} when another tether already serves the socket ({@link dev.tether.proxy.AlreadyServed}). */
+    static final int ALREADY_SERVED = 4;
 
     @Mixin
     SocketOption socket;

@@ -131,7 +131,7 @@ class ClaudeCodeIT {
         if (!Files.exists(lock)) {
             return;
         }
-        String pid = Files.readString(lock).strip();
+        String pid = Files.readString(lock).strip().split("\\s+")[0]; // "PID" or "PID serving START"
         if (pid.isEmpty()) {
             return;
         }

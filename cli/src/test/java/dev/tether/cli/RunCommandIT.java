@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.labeler.TetherLabels;
+import dev.tether.process.Libc;
 import dev.tether.process.Processes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +19,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -158,6 +163,63 @@ class RunCommandIT {
         assertThat(tethersOn(socket)).hasSize(1);
     }
 
+    /**
+     * The instant between a new tether taking the lock and replacing the socket file a crashed tether left: lock held
+     * and socket file there, yet nothing answers. The test holds the lock itself for as long as it likes, as that new
+     * tether holds it for an instant, so the instant cannot be missed.
+     */
+    @Test
+    void aLockTakenBeforeACrashedTethersSocketIsReplacedIsWaitedOutNotTakenForAServedSocket() throws Exception {
+        Cli.Result started = launch(List.of("run", "--socket", socket.toString(), "--", "true")).await(START);
+        assertThat(started.exitCode()).as(started.toString()).isZero();
+        long crashed = tethersOn(socket).getFirst();
+        ProcessHandle crash = ProcessHandle.of(crashed).orElseThrow();
+        crash.destroyForcibly(); // SIGKILL: no clean-up
+        crash.onExit().get(30, TimeUnit.SECONDS);
+        Path lock = dir.resolve("docker.sock.lock");
+        assertThat(Files.exists(socket)).as("the crashed tether's socket file").isTrue();
+        assertThat(Files.readString(lock)).as("the crashed tether's line").startsWith(crashed + " serving ");
+
+        int held = Libc.tryExclusiveFlock(lock);
+        assertThat(held).as("the lock, free since the crash").isNotNegative();
+        Cli.Running run;
+        try {
+            run = launch(List.of("run", "--socket", socket.toString(), "--",
+                    Cli.NEW, "version", "--format", "{{.Server.Version}}"));
+            // It waits for a tether to serve once it holds the start lock; having exec'd the docker CLI, it never would.
+            Path startLock = dir.resolve("docker.sock.start.lock");
+            TetherExtension.awaitValue(() -> heldByOther(startLock) ? 1 : 0, 1,
+                    "`tether run` waiting for a tether (holding " + startLock + ")", START);
+            assertThat(run.isAlive()).as("`tether run` waits; its docker CLI has not run. " + run.stderrSoFar()).isTrue();
+        } finally {
+            Libc.unlock(held); // the "new tether" is gone: the run starts one of its own
+        }
+
+        Cli.Result result = run.await(START);
+        assertThat(result.exitCode()).as("the docker CLI reached a tether, not the stale socket: " + result).isZero();
+        assertThat(result.out().strip()).isNotEmpty();
+        List<Long> tethers = tethersOn(socket);
+        assertThat(tethers).hasSize(1).doesNotContain(crashed);
+        assertThat(Files.readString(lock)).startsWith(tethers.getFirst() + " serving ");
+    }
+
+    @Test
+    void somethingAnsweringOnTheSocketWithoutTheLockIsUsedAsAnOlderTether() throws Exception {
+        try (ServerSocketChannel older = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            older.bind(UnixDomainSocketAddress.of(socket)); // it listens, and holds no lock
+
+            Cli.Result result = launch(List.of("run", "--socket", socket.toString(), "--",
+                    "sh", "-c", "printf %s \"$DOCKER_HOST\"")).await(START);
+
+            assertThat(result.exitCode()).as(result.toString()).isZero();
+            assertThat(result.out()).isEqualTo("unix://" + socket);
+            assertThat(result.stderr()).contains(socket + " answers but no tether holds " + socket + ".lock");
+            assertThat(Files.readString(log())).as("the tether it started, refused with its own exit code")
+                    .contains("another process is already listening on " + socket);
+            assertThat(tethersOn(socket)).isEmpty();
+        }
+    }
+
     @Test
     void aCommandThatIsNotThereFailsLikeExecAndStillLeavesOneTether() throws Exception {
         Cli.Running run = launch(List.of("run", "--socket", socket.toString(), "--", "/nonexistent/command"));
@@ -188,8 +250,8 @@ class RunCommandIT {
         String instance = Engine.inspect(name).at("/Config/Labels").path(TetherLabels.INSTANCE).asText();
         assertThat(instance).as("created through a new tether").doesNotStartWith(old + "-");
         long now = Long.parseLong(instance.substring(0, instance.indexOf('-')));
-        assertThat(Files.readString(dir.resolve("docker.sock.lock")).strip()).as("the new tether holds the lock")
-                .isEqualTo(Long.toString(now));
+        assertThat(Files.readString(dir.resolve("docker.sock.lock"))).as("the new tether holds the lock and serves")
+                .startsWith(now + " serving ");
         // the old one released it last, and may still be finishing its exit
         TetherExtension.awaitValue(() -> ProcessHandle.of(old).map(ProcessHandle::isAlive).orElse(false) ? 1 : 0, 0,
                 "the old tether being alive", Duration.ofSeconds(30));
@@ -211,6 +273,20 @@ class RunCommandIT {
                 .contains("longer than 107 bytes");
         assertThat(Files.exists(marker)).as("the command did not run").isFalse();
         assertThat(tethersOn(tooLong)).isEmpty();
+    }
+
+    /** Someone else holds an exclusive or shared lock on {@code file}. */
+    private static boolean heldByOther(Path file) {
+        try {
+            int fd = Libc.tryExclusiveFlock(file);
+            if (fd < 0) {
+                return true;
+            }
+            Libc.unlock(fd);
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private Path log() {

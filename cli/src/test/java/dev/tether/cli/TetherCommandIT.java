@@ -85,7 +85,8 @@ class TetherCommandIT {
 
         Launched second = up("--socket", socket.toString());
         assertThat(second.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(second.process.exitValue()).isEqualTo(1);
+        assertThat(second.process.exitValue()).as("the exit code for a socket another tether serves")
+                .isEqualTo(Up.ALREADY_SERVED);
         assertThat(second.stderr()).contains("is already running on " + socket);
         assertThat(docker("version").exitCode()).isZero();
     }
@@ -103,12 +104,12 @@ class TetherCommandIT {
         Launched refused = one.process.isAlive() ? two : one;
         Launched serving = refused == one ? two : one;
         assertThat(refused.process.waitFor(10, TimeUnit.SECONDS)).as("one of the two exits").isTrue();
-        assertThat(refused.process.exitValue()).isEqualTo(1);
+        assertThat(refused.process.exitValue()).isEqualTo(Up.ALREADY_SERVED);
         assertThat(refused.stderr()).contains("another tether (pid ").contains("is already running on " + socket);
         serving.awaitStdout("export DOCKER_HOST=");
         assertThat(serving.process.isAlive()).isTrue();
-        assertThat(Files.readString(dir.resolve("docker.sock.lock")).strip())
-                .as("the lock file names the serving tether").isEqualTo(Long.toString(serving.process.pid()));
+        assertThat(Files.readString(dir.resolve("docker.sock.lock")))
+                .as("the lock file names the serving tether").startsWith(serving.process.pid() + " serving ");
         assertThat(docker("version").exitCode()).isZero();
     }
 
@@ -148,6 +149,8 @@ class TetherCommandIT {
         }
         assertThat(Files.exists(socket, LinkOption.NOFOLLOW_LINKS)).isFalse();
         assertThat(tether.stderr()).contains("stopping");
+        assertThat(Files.readString(dir.resolve("docker.sock.lock"))).as("no longer says serving")
+                .isEqualTo(tether.process.pid() + "\n");
     }
 
     @Test

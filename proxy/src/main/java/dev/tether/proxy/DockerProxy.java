@@ -97,6 +97,7 @@ public final class DockerProxy implements AutoCloseable {
             if (tcp.isPresent()) {
                 tcpServer = tcp.get().bind(loops, clients::initChannel);
             }
+            claim.markServing(); // last: only now may the launcher hand the socket to commands
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(hidden);
             Files.deleteIfExists(hidden.getParent());
@@ -166,6 +167,7 @@ public final class DockerProxy implements AutoCloseable {
             close();
             return;
         }
+        claim.markNotServing(); // before the socket stops answering: a launcher then waits for a new tether
         server.close().syncUninterruptibly();
         closeTcp();
         deleteSocket();
@@ -193,6 +195,9 @@ public final class DockerProxy implements AutoCloseable {
     /** Stops accepting, closes every connection, removes the socket file. */
     @Override
     public void close() {
+        if (claim != null) {
+            claim.markNotServing();
+        }
         closeTcp();
         if (server != null) {
             server.close().syncUninterruptibly();

@@ -13,7 +13,11 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.ThreadLocalRandom;
+import dev.tether.labeler.ProcessId;
 import dev.tether.process.Libc;
+import dev.tether.process.Processes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The socket file: where it may go, what to do with one already there, and who may connect to it. The socket is
@@ -22,6 +26,8 @@ import dev.tether.process.Libc;
  * ({@link SocketDirectory}).
  */
 final class ListeningSocket {
+
+    private static final Logger log = LoggerFactory.getLogger(ListeningSocket.class);
 
     /** sockaddr_un holds 108 bytes, the terminating NUL included. */
     static final int MAX_PATH_BYTES = 107;
@@ -39,21 +45,56 @@ final class ListeningSocket {
     }
 
     /**
-     * A tether's claim on its socket path for its whole life: an exclusive flock on {@code <socket>.lock}, which
-     * holds its pid. Two tethers starting at once on one path cannot both bind, and the launcher's {@code tether run}
-     * tells a serving tether from a stale socket file by one {@code flock -n}. The file stays when released:
-     * removing a lock file lets a second locker lock a file nobody else sees.
+     * A tether's claim on its socket path for its whole life: an exclusive flock on {@code <socket>.lock}. Two
+     * tethers starting at once on one path cannot both bind. The file stays when released: removing a lock file lets
+     * a second locker lock a file nobody else sees.
+     *
+     * <p>The file's one line also tells the launcher's {@code tether run}, without a JVM, whether the tether serves:
+     * <ul>
+     *   <li>{@code PID} from the moment the lock is taken until the socket listens, and again from the moment the
+     *       tether begins to stop;</li>
+     *   <li>{@code PID serving START} while the socket listens, START being the tether's start time
+     *       (/proc/PID/stat field 22, clock ticks since boot).</li>
+     * </ul>
+     * The launcher takes the socket for served only if the lock is held, the socket file exists, and the line ends
+     * in a newline, says {@code serving} and names a live process with that start time. A crashed tether leaves its
+     * socket file and its {@code serving} line behind, and a new tether takes the lock an instant before it rewrites
+     * the line: in that instant the line names a dead process, so it is never taken for a served socket. Each write
+     * replaces the whole line; a reader that catches one half-written sees no newline and waits.
      */
     static final class Claim implements AutoCloseable {
         private final int fd;
+        private final Path lock;
+        private boolean serving;
         private boolean released;
 
-        private Claim(int fd) {
+        private Claim(int fd, Path lock) {
             this.fd = fd;
+            this.lock = lock;
+        }
+
+        /** The socket listens: from now on the launcher may hand it to commands. */
+        synchronized void markServing() throws IOException {
+            ProcessId self = Processes.self();
+            Files.writeString(lock, self.pid() + " serving " + self.startTicks() + "\n");
+            serving = true;
+        }
+
+        /** The tether begins to stop: a launcher must wait for it to go rather than hand its socket out. */
+        synchronized void markNotServing() {
+            if (serving && !released) {
+                serving = false;
+                try {
+                    Files.writeString(lock, ProcessHandle.current().pid() + "\n");
+                } catch (IOException e) {
+                    log.warn("could not mark {} as no longer serving: {}", lock, e.toString());
+                }
+            }
         }
 
         @Override
         public synchronized void close() {
+            markNotServing();
             if (!released) {
                 released = true;
                 Libc.unlock(fd);
@@ -80,12 +121,13 @@ final class ListeningSocket {
             LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
         }
         if (fd < 0) {
-            String holder = Files.readString(lock).strip();
-            throw new Refused("another tether" + (holder.isEmpty() ? "" : " (pid " + holder + ")")
+            String holder = Files.readString(lock).strip().split("\\s+")[0];
+            throw new AlreadyServed("another tether" + (holder.isEmpty() ? "" : " (pid " + holder + ")")
                     + " is already running on " + socket + " (it holds " + lock + "); stop it first, or choose another --socket");
         }
-        Claim claim = new Claim(fd);
+        Claim claim = new Claim(fd, lock);
         try {
+            // First thing: a crashed tether's "serving" line must not outlive it a moment longer than needed.
             Files.writeString(lock, ProcessHandle.current().pid() + "\n");
             prepare(socket, group);
             return claim;
@@ -133,7 +175,7 @@ final class ListeningSocket {
             throw new Refused(socket + " exists and is not a socket; tether will not replace it: move it away or choose another --socket");
         }
         if (answers(socket)) {
-            throw new Refused("another process is already listening on " + socket
+            throw new AlreadyServed("another process is already listening on " + socket
                     + " (a running tether?); stop it first, or choose another --socket");
         }
         Files.delete(socket); // a stale socket from a tether that crashed: nothing listens on it
