@@ -220,6 +220,10 @@ public final class Libc {
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), ERRNO);
     private static final MethodHandle CHOWN = LINKER.downcallHandle(LIBC.find("chown").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), ERRNO);
+    private static final MethodHandle SYSCONF = LINKER.downcallHandle(LIBC.find("sysconf").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    /** _SC_CLK_TCK in glibc's and musl's unistd.h. */
+    private static final int SC_CLK_TCK = 2;
     private static final MethodHandle GETEUID = LINKER.downcallHandle(LIBC.find("geteuid").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT));
     private static final MethodHandle GETGRNAM = LINKER.downcallHandle(LIBC.find("getgrnam").orElseThrow(),
@@ -257,6 +261,18 @@ public final class Libc {
             int rc = (int) CHOWN.invokeExact(state, arena.allocateFrom(path.toString()), -1, gid);
             check(rc, state, "chgrp " + path);
         } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** sysconf(_SC_CLK_TCK): the unit of the start times in /proc/PID/stat (100 on every Linux tether runs on). */
+    public static long clockTicksPerSecond() {
+        try {
+            long ticks = (long) SYSCONF.invokeExact(SC_CLK_TCK);
+            return ticks > 0 ? ticks : 100;
+        } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);

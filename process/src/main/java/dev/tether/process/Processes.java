@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -91,6 +92,28 @@ public final class Processes {
             return Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
         } catch (IOException | UnsupportedOperationException e) {
             return "";
+        }
+    }
+
+    /**
+     * When {@code process} started, as a wall-clock time: the boot time plus its start ticks. Empty when the boot
+     * time cannot be read or the process was never identified.
+     */
+    public static Optional<Instant> startedAt(ProcessId process) {
+        if (!process.isKnown()) {
+            return Optional.empty();
+        }
+        return bootTime().map(boot -> boot.plusMillis(process.startTicks() * 1000 / Libc.clockTicksPerSecond()));
+    }
+
+    /** The {@code btime} line of /proc/stat: when this boot began. */
+    private static Optional<Instant> bootTime() {
+        try (var lines = Files.lines(Path.of("/proc/stat"))) {
+            return lines.filter(line -> line.startsWith("btime "))
+                    .map(line -> Instant.ofEpochSecond(Long.parseLong(line.substring("btime ".length()).strip())))
+                    .findFirst();
+        } catch (IOException | UncheckedIOException | NumberFormatException e) {
+            return Optional.empty();
         }
     }
 

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tether.labeler.ProcessId;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,5 +97,16 @@ class ProcessesTest {
     @Test
     void bootIdIsAUuid() {
         assertThat(Processes.bootId()).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    }
+
+    @Test
+    void aProcessStartedWhenTheJdkSaysItDid() {
+        Instant jdk = ProcessHandle.current().info().startInstant().orElseThrow();
+
+        Instant ours = Processes.startedAt(Processes.self()).orElseThrow();
+
+        // btime has whole seconds and the JDK rounds its own way: within a second and a half of each other
+        assertThat(Duration.between(jdk, ours).abs()).isLessThan(Duration.ofMillis(1500));
+        assertThat(Processes.startedAt(ProcessId.UNKNOWN)).isEmpty();
     }
 }
