@@ -111,40 +111,39 @@ public final class EngineClient implements AutoCloseable {
 
     /** The engine's inspect document, whole; empty when the engine does not know the container. */
     public Optional<JsonNode> inspectTree(String idOrName) {
-        var request = DockerHttpClient.Request.builder()
-                .method(DockerHttpClient.Request.Method.GET)
-                .path("/containers/" + URLEncoder.encode(idOrName, StandardCharsets.UTF_8) + "/json")
-                .build();
-        try (var response = transport().http().execute(request)) {
-            if (response.getStatusCode() == 404) {
-                return Optional.empty();
-            }
-            JsonNode body = JSON.readTree(response.getBody());
-            if (response.getStatusCode() != 200) {
-                throw new EngineException("inspect " + idOrName + ": " + response.getStatusCode() + " "
-                        + body.path("message").asText());
-            }
-            return Optional.of(body);
-        } catch (IOException e) {
-            throw new EngineException("inspect " + idOrName + " at " + endpoint.uri() + ": " + e.getMessage(), e);
-        }
+        return getTree("/containers/" + URLEncoder.encode(idOrName, StandardCharsets.UTF_8) + "/json",
+                "inspect " + idOrName, true);
     }
 
     /** The engine's {@code GET /version} answer (Version, ApiVersion, Os, …), as a JSON tree. */
     public JsonNode version() {
-        return getTree("/version");
+        return getTree("/version", "GET /version", false).orElseThrow();
     }
 
-    private JsonNode getTree(String path) {
+    /** {@code GET path} as a JSON tree; empty for a 404 when {@code notFoundIsEmpty}. */
+    private Optional<JsonNode> getTree(String path, String what, boolean notFoundIsEmpty) {
         var request = DockerHttpClient.Request.builder().method(DockerHttpClient.Request.Method.GET).path(path).build();
         try (var response = transport().http().execute(request)) {
+            if (notFoundIsEmpty && response.getStatusCode() == 404) {
+                return Optional.empty();
+            }
             JsonNode body = JSON.readTree(response.getBody());
             if (response.getStatusCode() != 200) {
-                throw new EngineException("GET " + path + ": " + response.getStatusCode() + " " + body.path("message").asText());
+                throw new EngineException(what + " at " + endpoint.uri() + ": " + response.getStatusCode() + " "
+                        + body.path("message").asText());
             }
-            return body;
+            return Optional.of(body);
         } catch (IOException e) {
-            throw new EngineException("GET " + path + " at " + endpoint.uri() + ": " + e.getMessage(), e);
+            throw new EngineException(what + " at " + endpoint.uri() + ": " + e.getMessage(), e);
+        } catch (EngineException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            if (!unreachable(e)) {
+                throw e;
+            }
+            // The transport wraps a failed connection in a bare RuntimeException: say what and where, keep the cause.
+            throw new EngineException(what + " at " + endpoint.uri() + ": no answer (" + e.getMessage()
+                    + "); is the engine running there?", e);
         }
     }
 
