@@ -24,15 +24,23 @@ public final class TestEngine implements AutoCloseable {
     /** The label every test container carries; its value is the run id, so a cleanup removes this run's only. */
     public static final String TEST_LABEL = "dev.tether.test";
 
+    /** An empty docker CLI config: no user's contexts, credential helpers or hints reach the tests. */
+    private static final Path DOCKER_CONFIG = emptyDockerConfig();
+
     private final Endpoint endpoint;
     private final String runId = newRunId();
-    private final Path dockerConfig;
 
     private TestEngine(Endpoint endpoint) {
         this.endpoint = endpoint;
+    }
+
+    private static Path emptyDockerConfig() {
         try {
-            dockerConfig = Files.createTempDirectory("tether-docker-cli-");
-            Files.writeString(dockerConfig.resolve("config.json"), "{}");
+            Path dir = Files.createTempDirectory("tether-docker-cli-");
+            Files.writeString(dir.resolve("config.json"), "{}");
+            dir.resolve("config.json").toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -104,7 +112,7 @@ public final class TestEngine implements AutoCloseable {
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_"));
-        pb.environment().put("DOCKER_CONFIG", dockerConfig.toString());
+        pb.environment().put("DOCKER_CONFIG", DOCKER_CONFIG.toString());
         pb.environment().put("DOCKER_CLI_HINTS", "false");
         try {
             Path out = Files.createTempFile("docker-out", ".txt");
@@ -165,14 +173,6 @@ public final class TestEngine implements AutoCloseable {
             List<String> args = new ArrayList<>(List.of("rm", "-f", "-v"));
             args.addAll(ids);
             run(Duration.ofSeconds(60), args.toArray(String[]::new));
-        }
-        try (var files = Files.list(dockerConfig)) {
-            for (Path f : files.toList()) {
-                Files.deleteIfExists(f);
-            }
-            Files.deleteIfExists(dockerConfig);
-        } catch (IOException e) {
-            // a temp directory left behind is harmless
         }
     }
 
