@@ -142,8 +142,7 @@ public final class EngineClient implements AutoCloseable {
                 throw e;
             }
             // The transport wraps a failed connection in a bare RuntimeException: say what and where, keep the cause.
-            throw new EngineException(what + " at " + endpoint.uri() + ": no answer (" + e.getMessage()
-                    + "); is the engine running there?", e);
+            throw new EngineException(what + " at " + endpoint.uri() + ": " + e.getMessage(), e);
         }
     }
 
