@@ -134,7 +134,7 @@ public final class PrivateDockerd implements AutoCloseable {
      * The machine's (this JVM's network namespace's) {@code docker0}: its interface index, empty when there is none.
      * A private engine that deleted it, or deleted and made it again, changes this.
      */
-    static Optional<String> hostBridge() {
+    public static Optional<String> hostBridge() {
         try {
             return Optional.of(Files.readString(Path.of("/sys/class/net/docker0/ifindex")).strip());
         } catch (IOException e) {
