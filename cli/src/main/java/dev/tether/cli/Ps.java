@@ -5,8 +5,7 @@ import dev.tether.docker.EngineClient;
 import dev.tether.labeler.ProcessId;
 import dev.tether.labeler.TetherLabels;
 import dev.tether.proxy.ControlServer;
-import dev.tether.process.Liveness;
-import dev.tether.process.Processes;
+import dev.tether.reaper.Judge;
 import dev.tether.reaper.TiedContainer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,12 +34,13 @@ final class Ps implements Callable<Integer> {
         ControlClient.Answer answer = ControlClient.get(ControlServer.socketFor(path), "/sessions");
         Optional<JsonNode> sessions = answer instanceof ControlClient.Answered a ? Optional.of(a.body()) : Optional.empty();
         Table table = new Table(System.out, List.of("CONTAINER", "NAME", "IMAGE", "TIE", "OWNER", "HOST", "ALIVE", "AGE", "ATTACHED"));
+        Judge judge = Judge.ofThisMachine("");
         try (EngineClient client = EngineClient.connect(engine.resolve(path))) {
             for (String id : client.containersLabelled(TetherLabels.TIE)) {
                 client.inspect(id).flatMap(TiedContainer::of).ifPresent(c -> table.add(
                         c.info().shortId(), c.info().name(), c.info().image(), c.tie().label(),
-                        Table.process(c.owner()), Table.process(c.host()), alive(c),
-                        age(c.info().createdEpochSecond()), attached(c, sessions)));
+                        Table.process(c.owner()), Table.process(c.host()), alive(judge, c),
+                        age(c.info().created().getEpochSecond()), attached(c, sessions)));
             }
         }
         table.print();
@@ -55,15 +55,13 @@ final class Ps implements Callable<Integer> {
         return 0;
     }
 
-    /** Whether what the container is tied to still lives. */
-    private static String alive(TiedContainer c) {
-        List<ProcessId> ties = c.tiedTo();
-        if (ties.isEmpty()) {
-            return "-";
-        }
-        boolean sameBoot = c.boot().isEmpty() || c.boot().equals(Processes.bootId());
-        boolean dead = ties.stream().anyMatch(p -> !sameBoot || Processes.liveness(p) == Liveness.DEAD);
-        return dead ? "no" : "yes";
+    /** Whether what the container waits on still lives, by the reaper's own rule. */
+    private static String alive(Judge judge, TiedContainer c) {
+        return judge.tiesLiveness(c).map(state -> switch (state) {
+            case ALIVE -> "yes";
+            case DEAD -> "no";
+            case UNKNOWN -> "?";
+        }).orElse("-");
     }
 
     private static String attached(TiedContainer c, Optional<JsonNode> sessions) {

@@ -1,5 +1,6 @@
 package dev.tether.cli;
 
+import dev.tether.docker.ContainerInfo;
 import dev.tether.docker.EngineClient;
 import dev.tether.process.ProcessWatcher;
 import dev.tether.reaper.ReapListener;
@@ -87,9 +88,10 @@ final class Sweep implements Callable<Integer> {
         }
         if (!yes || dryRun) {
             System.out.printf("%-12s  %-24s  %-28s  %-16s  %s%n", "CONTAINER", "NAME", "IMAGE", "CREATED", "COMMAND");
-            for (UnlabelledStdin c : found) {
+            for (UnlabelledStdin u : found) {
+                ContainerInfo c = u.container();
                 System.out.printf("%-12s  %-24s  %-28s  %-16s  %s%n", c.shortId(), c.name(), c.image(),
-                        CREATED.format(c.created()), c.command());
+                        CREATED.format(c.created()), u.command());
             }
             boolean one = found.size() == 1;
             System.out.println(found.size() + " running " + (one ? "container" : "containers") + " started with"
@@ -100,10 +102,9 @@ final class Sweep implements Callable<Integer> {
             System.out.println(again);
             return 0;
         }
-        Duration graceFor = grace;
-        for (UnlabelledStdin c : found) {
-            Duration own = c.stopTimeout().map(s -> Duration.ofSeconds(Math.max(0, s))).orElse(graceFor);
-            EngineClient.Stopped stopped = client.stop(c.id(), own);
+        for (UnlabelledStdin u : found) {
+            ContainerInfo c = u.container();
+            EngineClient.Stopped stopped = client.stop(c.id(), c.stopGrace(grace));
             EngineClient.Removed removed = client.remove(c.id());
             String how = switch (stopped) {
                 case STOPPED -> removed == EngineClient.Removed.ALREADY_GONE ? ": it went by itself once stopped" : "";

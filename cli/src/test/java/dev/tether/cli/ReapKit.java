@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import dev.tether.labeler.Instance;
 import dev.tether.proxy.Cli;
 import dev.tether.proxy.Engine;
+import dev.tether.proxy.RawHttp;
 
 /**
  * Shared pieces of the reaper integration tests ({@code Reap*IT}): tether as a real process, /proc readings,
@@ -54,9 +55,14 @@ final class ReapKit {
      * on for a while past the budget, so a failure says how late the container went, or that it never did.
      */
     static Duration awaitGoneWithin(String idOrName, long deathNanos, Duration budget, String what) {
+        return awaitGoneWithin(Engine.socket(), idOrName, deathNanos, budget, what);
+    }
+
+    /** {@link #awaitGoneWithin(String, long, Duration, String)} on the engine at {@code engine}. */
+    static Duration awaitGoneWithin(Path engine, String idOrName, long deathNanos, Duration budget, String what) {
         long limit = deathNanos + budget.plusSeconds(15).toNanos();
         while (System.nanoTime() < limit) {
-            if (Engine.find(idOrName).isEmpty()) {
+            if (find(engine, idOrName).isEmpty()) {
                 Duration took = Duration.ofNanos(System.nanoTime() - deathNanos);
                 report(what, took, budget);
                 assertThat(took).as("%s: death → gone, within %s", what, budget).isLessThanOrEqualTo(budget);
@@ -66,7 +72,20 @@ final class ReapKit {
         }
         report(what, null, budget);
         throw new AssertionError(what + ": container " + idOrName + " still exists " + budget.plusSeconds(15)
-                + " after the death; state " + Engine.find(idOrName).map(j -> j.path("State").toString()).orElse("gone"));
+                + " after the death; state " + find(engine, idOrName).map(j -> j.path("State").toString()).orElse("gone"));
+    }
+
+    /** Inspects a container on the engine at {@code engine}; empty when it does not know it. */
+    static Optional<JsonNode> find(Path engine, String idOrName) {
+        RawHttp.Response r;
+        try (RawHttp http = RawHttp.connect(engine)) {
+            r = http.exchange(RawHttp.request("GET", "/containers/" + Engine.encode(idOrName) + "/json"));
+        }
+        if (r.status() == 404) {
+            return Optional.empty();
+        }
+        assertThat(r.status()).as("inspect %s on %s: %s", idOrName, engine, r).isEqualTo(200);
+        return Optional.of(r.json());
     }
 
     /** Fails at the first poll (every 50 ms) in which the container is gone or not running, over all of {@code window}. */
@@ -83,7 +102,12 @@ final class ReapKit {
 
     /** The container exists, runs, and has not been restarted since {@code before} was taken. */
     static void assertUntouched(String idOrName, JsonNode before, String what) {
-        JsonNode now = Engine.find(idOrName).orElseThrow(() -> new AssertionError(what + ": container " + idOrName + " is gone"));
+        assertUntouched(Engine.socket(), idOrName, before, what);
+    }
+
+    /** {@link #assertUntouched(String, JsonNode, String)} on the engine at {@code engine}. */
+    static void assertUntouched(Path engine, String idOrName, JsonNode before, String what) {
+        JsonNode now = find(engine, idOrName).orElseThrow(() -> new AssertionError(what + ": container " + idOrName + " is gone"));
         assertThat(Engine.running(now)).as("%s: %s runs: %s", what, idOrName, now.path("State")).isTrue();
         assertThat(now.at("/State/StartedAt").asText()).as("%s: %s not restarted", what, idOrName)
                 .isEqualTo(before.at("/State/StartedAt").asText());
@@ -146,84 +170,6 @@ final class ReapKit {
         Process kill = new ProcessBuilder("/bin/kill", "-s", signal, "--", "-" + pgid).redirectErrorStream(true).start();
         assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(kill.exitValue()).as(new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
-    }
-
-    /**
-     * Other running reapers on this machine (not in {@code mine}): processes with tether's sweep thread, that is
-     * {@code tether up} with a reaper. They reap on the same engine, so a test that needs a dead owner's container
-     * to survive until {@code tether sweep} looks at it cannot run beside them.
-     */
-    static List<String> foreignReapers(List<Long> mine) {
-        List<String> found = new ArrayList<>();
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : (Iterable<Path>) procs::iterator) {
-                String name = p.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit) || mine.contains(Long.parseLong(name))
-                        || Long.parseLong(name) == ProcessHandle.current().pid() || !hasThread(p, "tether-sweep")
-                        || !reapsOn(p, Engine.endpoint().uri())) {
-                    continue;
-                }
-                found.add(name + " " + String.join(" ", commandLine(p)));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return found;
-    }
-
-    /**
-     * Whether the tether in {@code proc} relays to {@code engine}, read as it resolves its upstream: {@code --upstream},
-     * else {@code DOCKER_HOST}, else the default socket. Unsure (a tcp engine, an unreadable environment) counts as yes.
-     */
-    private static boolean reapsOn(Path proc, String engine) {
-        List<String> args = commandLine(proc);
-        String upstream = null;
-        for (int i = 0; i < args.size(); i++) {
-            if (args.get(i).equals("--upstream") && i + 1 < args.size()) {
-                upstream = args.get(i + 1);
-            } else if (args.get(i).startsWith("--upstream=")) {
-                upstream = args.get(i).substring("--upstream=".length());
-            }
-        }
-        if (upstream == null) {
-            try {
-                String env = Files.readString(proc.resolve("environ"), StandardCharsets.ISO_8859_1);
-                for (String kv : env.split("\0")) {
-                    if (kv.startsWith("DOCKER_HOST=") && kv.length() > "DOCKER_HOST=".length()) {
-                        upstream = kv.substring("DOCKER_HOST=".length());
-                    }
-                }
-            } catch (IOException | UncheckedIOException e) {
-                return true;
-            }
-        }
-        if (upstream == null || args.contains(upstream.replaceFirst("^unix://", ""))) {
-            upstream = "unix:///var/run/docker.sock"; // none, or its own socket: tether falls back to the default
-        }
-        return !upstream.startsWith("unix://") || upstream.equals(engine);
-    }
-
-    private static boolean hasThread(Path proc, String threadName) {
-        try (Stream<Path> tasks = Files.list(proc.resolve("task"))) {
-            return tasks.anyMatch(t -> {
-                try {
-                    return Files.readString(t.resolve("comm")).strip().equals(threadName);
-                } catch (IOException e) {
-                    return false;
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            return false;
-        }
-    }
-
-    private static List<String> commandLine(Path proc) {
-        try {
-            String raw = Files.readString(proc.resolve("cmdline"), StandardCharsets.ISO_8859_1);
-            return raw.isEmpty() ? List.of() : List.of(raw.split("\0"));
-        } catch (IOException | UncheckedIOException e) {
-            return List.of();
-        }
     }
 
     // ---------------------------------------------------------------- the docker CLI's environment
@@ -300,9 +246,14 @@ final class ReapKit {
 
     /** {@code tether sweep ARGS --upstream <engine>}, to its end; stdout is what the user reads. */
     static Cli.Result sweep(String... args) {
+        return sweepOn(Engine.endpoint().uri(), args);
+    }
+
+    /** {@code tether sweep ARGS --upstream UPSTREAM}, to its end. */
+    static Cli.Result sweepOn(String upstream, String... args) {
         List<String> command = new ArrayList<>(tetherCommand("sweep"));
         command.addAll(List.of(args));
-        command.addAll(List.of("--upstream", Engine.endpoint().uri()));
+        command.addAll(List.of("--upstream", upstream));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_"));
         try (Cli.Running running = new Cli.Running(String.join(" ", command), pb.start())) {

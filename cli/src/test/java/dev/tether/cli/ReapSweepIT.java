@@ -30,16 +30,23 @@ import dev.tether.proxy.RawHttp;
  * Sweeps: {@code tether sweep} as a one-off command, the sweeps of a running {@code tether up}, and the catch-up
  * sweep of a tether restarted after a crash. Containers with hand-written tether labels are created directly on the
  * engine (through tether, its own labels would win); they carry the test label like everything else here.
+ *
+ * <p>The cases that need a container to be reaped by the tether or sweep under test, and by nothing else, run on a
+ * private dockerd of this class's own: on the machine's engine any other {@code tether up} (the user's own, after
+ * {@code tether install}) would reap them first.
  */
 @Timeout(120)
 class ReapSweepIT {
 
     private static Path dir;
+    /** Started by the first case that needs it; see {@link #privateEngine()}. */
+    private static AuditItDockerd privateEngine;
 
     private final List<ReapKit.Tether> tethers = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
     private final List<Cli.Running> clis = new ArrayList<>();
     private final List<String> containers = new ArrayList<>();
+    private final List<String> privateContainers = new ArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     @BeforeAll
@@ -56,6 +63,7 @@ class ReapSweepIT {
         }
         // containers before the processes they are tied to: a living owner's container must not be reaped by its end
         containers.forEach(Engine::remove);
+        privateContainers.forEach(id -> removeOn(privateEngine.socket(), id));
         processes.forEach(p -> p.toHandle().destroyForcibly());
         clis.forEach(Cli.Running::close);
         for (AutoCloseable c : closeables) {
@@ -66,6 +74,9 @@ class ReapSweepIT {
     @AfterAll
     static void cleanup() {
         Engine.cleanup();
+        if (privateEngine != null) {
+            privateEngine.close();
+        }
         ReapKit.deleteTree(dir);
     }
 
@@ -73,27 +84,27 @@ class ReapSweepIT {
 
     @Test
     void aLiveProcessWithTheOwnersPidButAnotherStartTimeIsNotTheOwner() throws IOException {
-        requireNoOtherReaper();
+        AuditItDockerd engine = privateEngine();
         Process stranger = sleeper();
         long pid = stranger.pid();
         long start = ReapKit.startTicks(pid);
-        String reused = createTied(Engine.name("pid-reused"), Map.of(TetherLabels.TIE, "owner",
+        String reused = createTied(engine.socket(), Engine.name("pid-reused"), Map.of(TetherLabels.TIE, "owner",
                 TetherLabels.OWNER_PID, Long.toString(pid), TetherLabels.OWNER_START, Long.toString(start + 1),
                 TetherLabels.OWNER_EXE, "/usr/bin/sleep"));
-        String same = createTied(Engine.name("pid-same"), Map.of(TetherLabels.TIE, "owner",
+        String same = createTied(engine.socket(), Engine.name("pid-same"), Map.of(TetherLabels.TIE, "owner",
                 TetherLabels.OWNER_PID, Long.toString(pid), TetherLabels.OWNER_START, Long.toString(start),
                 TetherLabels.OWNER_EXE, "/usr/bin/sleep"));
-        JsonNode sameBefore = Engine.inspect(same);
+        JsonNode sameBefore = inspectOn(engine.socket(), same);
 
         long swept = System.nanoTime();
-        Cli.Result sweep = ReapKit.sweep("--grace", "1s");
+        Cli.Result sweep = ReapKit.sweepOn(engine.uri(), "--grace", "1s");
 
         assertThat(sweep.exitCode()).as(sweep.toString()).isZero();
         assertThat(ReapKit.sweepLine(sweep, reused)).startsWith("reaped ").contains("tie=owner): its owner exited (pid " + pid + ")");
         assertThat(ReapKit.sweepLine(sweep, same)).startsWith("kept ").contains("pid " + pid + " is alive");
-        ReapKit.awaitGoneWithin(reused, swept, Duration.ofSeconds(1).plus(SLACK).plus(jvmStart()),
+        ReapKit.awaitGoneWithin(engine.socket(), reused, swept, Duration.ofSeconds(1).plus(SLACK).plus(jvmStart()),
                 "(3) pid reused (start differs): `tether sweep --grace 1s`, from its launch");
-        ReapKit.assertUntouched(same, sameBefore, "(3) the same pid and start time");
+        ReapKit.assertUntouched(engine.socket(), same, sameBefore, "(3) the same pid and start time");
         assertThat(stranger.isAlive()).isTrue();
     }
 
@@ -164,40 +175,92 @@ class ReapSweepIT {
         ReapKit.assertUntouched(id, before, "another running tether's container");
     }
 
+    // ---------------------------------------------------------------- tether ps
+
+    @Test
+    void tetherPsShowsWhetherWhatEachContainerWaitsOnLivesByTheReapersRule() throws IOException {
+        Process otherTether = sleeper(); // a live tether's containers are left to it by every reaper, so they stay
+        String instance = new Instance(otherTether.pid(), ReapKit.startTicks(otherTether.pid())).label();
+        Process owner = sleeper();
+        Process gone = sleeper();
+        long goneStart = ReapKit.startTicks(gone.pid());
+        ReapKit.sigkill(gone.toHandle());
+        String living = createTied(Engine.name("ps-living"), Map.of(TetherLabels.TIE, "owner",
+                TetherLabels.OWNER_PID, Long.toString(owner.pid()),
+                TetherLabels.OWNER_START, Long.toString(ReapKit.startTicks(owner.pid())), TetherLabels.INSTANCE, instance));
+        String dead = createTied(Engine.name("ps-dead"), Map.of(TetherLabels.TIE, "owner",
+                TetherLabels.OWNER_PID, Long.toString(gone.pid()), TetherLabels.OWNER_START, Long.toString(goneStart),
+                TetherLabels.INSTANCE, instance));
+        String untied = createTied(Engine.name("ps-untied"), Map.of(TetherLabels.TIE, "none",
+                TetherLabels.OWNER_PID, Long.toString(gone.pid()), TetherLabels.OWNER_START, Long.toString(goneStart),
+                TetherLabels.INSTANCE, instance));
+
+        List<String> command = new ArrayList<>(ReapKit.tetherCommand("ps", "--socket", dir.resolve("none.sock").toString(),
+                "--upstream", Engine.endpoint().uri()));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_"));
+        Cli.Result ps;
+        try (Cli.Running running = new Cli.Running(String.join(" ", command), pb.start())) {
+            ps = running.await(Duration.ofSeconds(60));
+        }
+        System.out.println("[tether ps]\n" + ps.out());
+
+        assertThat(ps.exitCode()).as(ps.toString()).isZero();
+        assertThat(psColumn(ps, living, "ALIVE")).isEqualTo("yes");
+        assertThat(psColumn(ps, dead, "ALIVE")).as("its owner was SIGKILLed").isEqualTo("no");
+        assertThat(psColumn(ps, untied, "ALIVE")).as("tie=none waits on nothing").isEqualTo("-");
+        assertThat(psColumn(ps, dead, "TIE")).isEqualTo("owner");
+        assertThat(psColumn(ps, living, "ATTACHED")).as("no tether answers on --socket").isEqualTo("?");
+    }
+
+    /** The value in {@code column} of the row {@code tether ps} printed for {@code id}. */
+    private static String psColumn(Cli.Result ps, String id, String column) {
+        String header = ps.out().lines().findFirst().orElseThrow();
+        int at = header.indexOf(column);
+        assertThat(at).as("column %s in %s", column, header).isNotNegative();
+        String row = ps.out().lines().filter(l -> l.startsWith(id.substring(0, 12))).findFirst()
+                .orElseThrow(() -> new AssertionError("tether ps printed no row for " + id + ":\n" + ps.out()));
+        String rest = row.substring(Math.min(at, row.length()));
+        int end = rest.indexOf("  ");
+        return (end < 0 ? rest : rest.substring(0, end)).strip();
+    }
+
     // ---------------------------------------------------------------- (5) a crash and a restart
 
     @Test
     void aRestartedTetherReapsWhatDiedWhileNoneRan() throws Exception {
-        requireNoOtherReaper();
+        AuditItDockerd engine = privateEngine();
         Cli.requireInstalled(Cli.NEW);
         Path socket = dir.resolve("r.sock");
-        ReapKit.Tether first = up(socket);
+        ReapKit.Tether first = up(socket, "--upstream", engine.uri());
 
         String name = Engine.name("session-orphaned");
         Cli.Running cli = new Cli(Cli.NEW, socket).start("run", "-i", "--rm", "--name", name, "--label", Engine.labelArg(),
                 "--network", "none", Engine.TEST_IMAGE, "sh", "-c", ReapKit.STUBBORN_SERVER);
         clis.add(cli);
         cli.awaitStdout("ready", Duration.ofSeconds(60));
-        assertThat(Engine.inspect(name).at("/Config/Labels").path(TetherLabels.INSTANCE).asText()).isEqualTo(first.instance());
+        assertThat(inspectOn(engine.socket(), name).at("/Config/Labels").path(TetherLabels.INSTANCE).asText())
+                .isEqualTo(first.instance());
         // a living client's container: this JVM creates it through tether (tie=owner, owner = this JVM)
-        String living = createThrough(socket, Engine.name("living-owner"));
-        JsonNode livingBefore = Engine.inspect(living);
+        String living = createThrough(engine.socket(), socket, Engine.name("living-owner"));
+        JsonNode livingBefore = inspectOn(engine.socket(), living);
 
         first.sigkill();
         if (cli.isAlive()) {
             ReapKit.sigkill(cli.process().toHandle());
         }
-        assertThat(Engine.running(Engine.inspect(name))).as("nothing reaps while no tether runs").isTrue();
+        assertThat(Engine.running(inspectOn(engine.socket(), name))).as("nothing reaps while no tether runs").isTrue();
         assertThat(Files.exists(socket, LinkOption.NOFOLLOW_LINKS)).as("the crash left its socket file").isTrue();
 
-        ReapKit.Tether second = up(socket);
+        ReapKit.Tether second = up(socket, "--upstream", engine.uri());
         Duration startUp = Duration.ofNanos(second.readyNanos() - second.launchedNanos);
         System.out.println("[reap-timing] (5) restarted tether up in " + startUp.toMillis() + " ms (launch → export line)");
 
-        ReapKit.awaitGoneWithin(name, second.readyNanos(), GRACE.plus(SLACK),
+        ReapKit.awaitGoneWithin(engine.socket(), name, second.readyNanos(), GRACE.plus(SLACK),
                 "(5) tether SIGKILL, CLI SIGKILL, tether restarted: from its export line");
         assertThat(second.awaitReaped(name)).contains("its owner exited (pid " + cli.pid());
-        ReapKit.assertUntouched(living, livingBefore, "(5) a living client's container, adopted by the new tether");
+        ReapKit.assertUntouched(engine.socket(), living, livingBefore,
+                "(5) a living client's container, adopted by the new tether");
         assertThat(new Cli(Cli.NEW, socket).run("version").exitCode()).as("the new tether serves on the old path").isZero();
     }
 
@@ -205,30 +268,30 @@ class ReapSweepIT {
 
     @Test
     void aDryRunSaysWhatItWouldReapAndChangesNothing() throws IOException {
-        requireNoOtherReaper();
+        AuditItDockerd engine = privateEngine();
         Process gone = sleeper();
         long pid = gone.pid();
         long start = ReapKit.startTicks(pid);
         ReapKit.sigkill(gone.toHandle());
-        String id = createTied(Engine.name("dead-owner"), Map.of(TetherLabels.TIE, "owner",
+        String id = createTied(engine.socket(), Engine.name("dead-owner"), Map.of(TetherLabels.TIE, "owner",
                 TetherLabels.OWNER_PID, Long.toString(pid), TetherLabels.OWNER_START, Long.toString(start),
                 TetherLabels.OWNER_EXE, "/usr/bin/sleep"));
-        JsonNode before = Engine.inspect(id);
+        JsonNode before = inspectOn(engine.socket(), id);
 
-        Cli.Result dry = ReapKit.sweep("--dry-run");
+        Cli.Result dry = ReapKit.sweepOn(engine.uri(), "--dry-run");
 
         assertThat(dry.exitCode()).as(dry.toString()).isZero();
         assertThat(ReapKit.sweepLine(dry, id)).startsWith("would reap ").contains("its owner exited (pid " + pid + ")");
         assertThat(dry.out().lines().reduce((a, b) -> b).orElse("")).matches("would reap \\d+ of \\d+ tied containers");
-        ReapKit.assertUntouched(id, before, "(6) after --dry-run");
+        ReapKit.assertUntouched(engine.socket(), id, before, "(6) after --dry-run");
 
         long swept = System.nanoTime();
-        Cli.Result sweep = ReapKit.sweep("--grace", "1s");
+        Cli.Result sweep = ReapKit.sweepOn(engine.uri(), "--grace", "1s");
         Duration took = Duration.ofNanos(System.nanoTime() - swept);
 
         assertThat(ReapKit.sweepLine(sweep, id)).startsWith("reaped ").contains("its owner exited (pid " + pid + ")");
         assertThat(sweep.out().lines().reduce((a, b) -> b).orElse("")).matches("reaped \\d+ of \\d+ tied containers");
-        assertThat(Engine.find(id)).as("gone when `tether sweep` returns").isEmpty();
+        assertThat(ReapKit.find(engine.socket(), id)).as("gone when `tether sweep` returns").isEmpty();
         ReapKit.report("(6) `tether sweep --grace 1s` of a dead owner's container: launch → exit, gone", took,
                 Duration.ofSeconds(1).plus(SLACK).plus(jvmStart()));
         assertThat(took).isLessThanOrEqualTo(Duration.ofSeconds(1).plus(SLACK).plus(jvmStart()));
@@ -288,6 +351,11 @@ class ReapSweepIT {
      * host. {@code labels} adds or overrides.
      */
     private String createTied(String name, Map<String, String> labels) {
+        return createTied(Engine.socket(), name, labels);
+    }
+
+    /** {@link #createTied(String, Map)} on the engine at {@code engine}. */
+    private String createTied(Path engine, String name, Map<String, String> labels) {
         ObjectNode spec = Engine.containerSpec("sleep", "600");
         ObjectNode l = (ObjectNode) spec.get("Labels");
         long self = ProcessHandle.current().pid();
@@ -298,14 +366,25 @@ class ReapSweepIT {
         l.put(TetherLabels.BOOT, ReapKit.bootId());
         l.put(TetherLabels.PID_NAMESPACE, dev.tether.process.Processes.pidNamespace());
         labels.forEach(l::put);
-        String id = Engine.create(name, spec);
-        containers.add(id);
-        Engine.start(id);
+        RawHttp.Response created;
+        try (RawHttp http = RawHttp.connect(engine)) {
+            created = http.exchange(RawHttp.request("POST", "/containers/create?name=" + Engine.encode(name))
+                    .json(spec.toString()));
+        }
+        assertThat(created.status()).as("create %s on %s: %s", name, engine, created).isEqualTo(201);
+        String id = created.json().get("Id").asText();
+        (engine.equals(Engine.socket()) ? containers : privateContainers).add(id);
+        try (RawHttp http = RawHttp.connect(engine)) {
+            assertThat(http.exchange(RawHttp.request("POST", "/containers/" + id + "/start")).status()).isEqualTo(204);
+        }
         return id;
     }
 
-    /** Creates and starts a container through tether on {@code socket}, from this JVM: tie=owner, owner = this JVM. */
-    private String createThrough(Path socket, String name) {
+    /**
+     * Creates and starts a container through tether on {@code socket} (relaying to {@code engine}), from this JVM:
+     * tie=owner, owner = this JVM.
+     */
+    private String createThrough(Path engine, Path socket, String name) {
         RawHttp.Response created;
         try (RawHttp http = RawHttp.connect(socket)) {
             created = http.exchange(RawHttp.request("POST", "/containers/create?name=" + Engine.encode(name))
@@ -313,31 +392,44 @@ class ReapSweepIT {
         }
         assertThat(created.status()).as(created.toString()).isEqualTo(201);
         String id = created.json().get("Id").asText();
-        containers.add(id);
+        (engine.equals(Engine.socket()) ? containers : privateContainers).add(id);
         try (RawHttp http = RawHttp.connect(socket)) {
             assertThat(http.exchange(RawHttp.request("POST", "/containers/" + id + "/start")).status()).isEqualTo(204);
         }
-        JsonNode labels = Engine.inspect(id).at("/Config/Labels");
+        JsonNode labels = inspectOn(engine, id).at("/Config/Labels");
         assertThat(labels.path(TetherLabels.TIE).asText()).as(labels.toString()).isEqualTo("owner");
         assertThat(labels.path(TetherLabels.OWNER_PID).asText()).isEqualTo(Long.toString(ProcessHandle.current().pid()));
         return id;
     }
 
     /**
-     * A {@code tether up} of someone else on this machine reaps on the same engine: a dead-owner container made here
-     * would be gone before the case could look at it. That makes the case meaningless, so it fails saying why.
+     * The private engine with the test image, for a case whose containers must be reaped by the tether or sweep under
+     * test and nothing else: on the machine's engine another {@code tether up} (a user's own) would reap them first.
+     * No tether but the test's reaches it: its socket is in a fresh directory only root may enter.
      */
-    private void requireNoOtherReaper() {
+    private static synchronized AuditItDockerd privateEngine() {
         assertThat(ReapKit.startTicks(1)).as("pid 1 does not have start time 1: instance 1-1 is a dead tether").isNotEqualTo(1);
-        List<Long> mine = tethers.stream().map(ReapKit.Tether::pid).toList();
-        long end = System.nanoTime() + Duration.ofSeconds(15).toNanos(); // another's tether up may be on its way out
-        List<String> others = ReapKit.foreignReapers(mine);
-        while (!others.isEmpty() && System.nanoTime() < end) {
-            ReapKit.pause(100);
-            others = ReapKit.foreignReapers(mine);
+        if (privateEngine == null) {
+            AuditItDockerd engine = AuditItDockerd.start(Duration.ofSeconds(60));
+            try {
+                engine.loadImage(Engine.TEST_IMAGE, Engine.endpoint().uri(), Duration.ofSeconds(120));
+            } catch (RuntimeException | Error e) {
+                engine.close();
+                throw e;
+            }
+            privateEngine = engine;
         }
-        List<String> found = others;
-        assertThat(found).as("other tether up processes reap on this engine; stop them to run this case").isEmpty();
+        return privateEngine;
+    }
+
+    private static JsonNode inspectOn(Path engine, String idOrName) {
+        return ReapKit.find(engine, idOrName).orElseThrow(() -> new AssertionError(engine + " has no container " + idOrName));
+    }
+
+    private static void removeOn(Path engine, String id) {
+        try (RawHttp http = RawHttp.connect(engine)) {
+            http.exchange(RawHttp.request("DELETE", "/containers/" + id + "?force=1&v=1"));
+        }
     }
 
     /** What starting a JVM for `tether sweep` may take, on top of the sweep itself. */

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.docker.ContainerInfo;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -25,9 +27,13 @@ class UnlabelledStdinTest {
     void aRunningDockerRunDashIContainerWithoutTetherLabelsIsOne() throws Exception {
         Optional<UnlabelledStdin> found = UnlabelledStdin.of(inspect(true, true, true, "{\"dev.tether.test\":\"x\"}"));
 
-        assertThat(found).contains(new UnlabelledStdin("0123456789abcdef0123", "mcp-github", "ghcr.io/github/github-mcp-server",
-                Instant.parse("2026-01-02T03:04:05.123456789Z"), "/server stdio", Optional.of(5)));
-        assertThat(found.get().shortId()).isEqualTo("0123456789ab");
+        assertThat(found).isPresent();
+        ContainerInfo c = found.get().container();
+        assertThat(List.of(c.id(), c.shortId(), c.name(), c.image()))
+                .containsExactly("0123456789abcdef0123", "0123456789ab", "mcp-github", "ghcr.io/github/github-mcp-server");
+        assertThat(c.created()).isEqualTo(Instant.parse("2026-01-02T03:04:05.123456789Z"));
+        assertThat(found.get().command()).isEqualTo("/server stdio");
+        assertThat(c.stopTimeout()).contains(5);
     }
 
     @Test

@@ -1,22 +1,68 @@
 package dev.tether.docker;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * What tether needs to know of a container, from the engine's inspect answer.
  *
- * @param stopTimeout the container's own {@code Config.StopTimeout}, which wins over tether's grace
+ * @param stopTimeout   the container's own {@code Config.StopTimeout}, which wins over tether's grace
+ * @param created       when the engine created it ({@link Instant#EPOCH} when the engine did not say)
+ * @param stdinAttached started with {@code docker run -i}: {@code Config.OpenStdin} and {@code Config.AttachStdin}
+ * @param command       {@code Config.Entrypoint} followed by {@code Config.Cmd}
  */
 public record ContainerInfo(String id, String name, String image, Map<String, String> labels, String state,
-                            boolean autoRemove, Optional<Integer> stopTimeout, long createdEpochSecond) {
+                            boolean autoRemove, Optional<Integer> stopTimeout, Instant created,
+                            boolean stdinAttached, List<String> command) {
 
     public ContainerInfo {
         labels = Map.copyOf(labels);
+        command = List.copyOf(command);
+    }
+
+    /**
+     * Reads the engine's inspect document ({@code GET /containers/ID/json}) as a tree: docker-java's typed model
+     * lacks fields tether reads (StopTimeout), and a tree reads any API version's answer alike.
+     */
+    public static ContainerInfo from(JsonNode inspect) {
+        JsonNode config = inspect.path("Config");
+        Map<String, String> labels = new HashMap<>();
+        config.path("Labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+        List<String> command = new ArrayList<>();
+        config.path("Entrypoint").forEach(a -> command.add(a.asText()));
+        config.path("Cmd").forEach(a -> command.add(a.asText()));
+        JsonNode stopTimeout = config.path("StopTimeout");
+        String created = inspect.path("Created").asText("");
+        JsonNode state = inspect.path("State");
+        return new ContainerInfo(
+                inspect.path("Id").asText(),
+                inspect.path("Name").asText("").replaceFirst("^/", ""),
+                config.path("Image").asText(""),
+                labels,
+                state.path("Status").asText(state.path("Running").asBoolean(false) ? "running" : "unknown"),
+                inspect.at("/HostConfig/AutoRemove").asBoolean(false),
+                stopTimeout.isIntegralNumber() ? Optional.of(stopTimeout.asInt()) : Optional.empty(),
+                created.isEmpty() ? Instant.EPOCH : Instant.parse(created),
+                config.path("OpenStdin").asBoolean(false) && config.path("AttachStdin").asBoolean(false),
+                command);
     }
 
     public boolean isRunning() {
         return state.equals("running") || state.equals("restarting") || state.equals("paused");
+    }
+
+    /**
+     * How long a stop waits before SIGKILL: the container's own StopTimeout (what {@code docker stop} would wait),
+     * else {@code fallback}, tether's grace.
+     */
+    public Duration stopGrace(Duration fallback) {
+        return stopTimeout.map(s -> Duration.ofSeconds(Math.max(0, s))).orElse(fallback);
     }
 
     public String shortId() {

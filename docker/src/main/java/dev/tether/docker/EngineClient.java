@@ -1,13 +1,10 @@
 package dev.tether.docker;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Container;
-import com.github.dockerjava.api.model.Event;
-import com.github.dockerjava.api.model.EventType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.transport.DockerHttpClient;
@@ -22,21 +19,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The engine as tether's reaper and sweeps see it: list, inspect, stop, remove and follow events. 404, 304 and 409
  * answers are the normal result of races with clients and AutoRemove, and are reported as such, not thrown.
  */
 public final class EngineClient implements AutoCloseable {
-
-    private static final Logger log = LoggerFactory.getLogger(EngineClient.class);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -97,7 +88,7 @@ public final class EngineClient implements AutoCloseable {
         if (!labels.isEmpty()) {
             list.withLabelFilter(labels);
         }
-        List<JsonNode> found = new java.util.ArrayList<>();
+        List<JsonNode> found = new ArrayList<>();
         for (Container c : list.exec()) {
             inspectTree(c.getId()).ifPresent(found::add);
         }
@@ -113,47 +104,45 @@ public final class EngineClient implements AutoCloseable {
         return labels;
     }
 
-    /** Inspects as a JSON tree: docker-java's typed model lacks fields tether reads (StopTimeout). */
+    /** The container's facts ({@link ContainerInfo#from}); empty when the engine does not know it. */
     public Optional<ContainerInfo> inspect(String idOrName) {
-        return inspectTree(idOrName).map(EngineClient::toInfo);
+        return inspectTree(idOrName).map(ContainerInfo::from);
     }
 
     /** The engine's inspect document, whole; empty when the engine does not know the container. */
     public Optional<JsonNode> inspectTree(String idOrName) {
-        var request = DockerHttpClient.Request.builder()
-                .method(DockerHttpClient.Request.Method.GET)
-                .path("/containers/" + URLEncoder.encode(idOrName, StandardCharsets.UTF_8) + "/json")
-                .build();
-        try (var response = transport().http().execute(request)) {
-            if (response.getStatusCode() == 404) {
-                return Optional.empty();
-            }
-            JsonNode body = JSON.readTree(response.getBody());
-            if (response.getStatusCode() != 200) {
-                throw new EngineException("inspect " + idOrName + ": " + response.getStatusCode() + " "
-                        + body.path("message").asText());
-            }
-            return Optional.of(body);
-        } catch (IOException e) {
-            throw new EngineException("inspect " + idOrName + " at " + endpoint.uri() + ": " + e.getMessage(), e);
-        }
+        return getTree("/containers/" + URLEncoder.encode(idOrName, StandardCharsets.UTF_8) + "/json",
+                "inspect " + idOrName, true);
     }
 
     /** The engine's {@code GET /version} answer (Version, ApiVersion, Os, …), as a JSON tree. */
     public JsonNode version() {
-        return getTree("/version");
+        return getTree("/version", "GET /version", false).orElseThrow();
     }
 
-    private JsonNode getTree(String path) {
+    /** {@code GET path} as a JSON tree; empty for a 404 when {@code notFoundIsEmpty}. */
+    private Optional<JsonNode> getTree(String path, String what, boolean notFoundIsEmpty) {
         var request = DockerHttpClient.Request.builder().method(DockerHttpClient.Request.Method.GET).path(path).build();
         try (var response = transport().http().execute(request)) {
+            if (notFoundIsEmpty && response.getStatusCode() == 404) {
+                return Optional.empty();
+            }
             JsonNode body = JSON.readTree(response.getBody());
             if (response.getStatusCode() != 200) {
-                throw new EngineException("GET " + path + ": " + response.getStatusCode() + " " + body.path("message").asText());
+                throw new EngineException(what + " at " + endpoint.uri() + ": " + response.getStatusCode() + " "
+                        + body.path("message").asText());
             }
-            return body;
+            return Optional.of(body);
         } catch (IOException e) {
-            throw new EngineException("GET " + path + " at " + endpoint.uri() + ": " + e.getMessage());
+            throw new EngineException(what + " at " + endpoint.uri() + ": " + e.getMessage(), e);
+        } catch (EngineException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            if (!unreachable(e)) {
+                throw e;
+            }
+            // The transport wraps a failed connection in a bare RuntimeException: say what and where, keep the cause.
+            throw new EngineException(what + " at " + endpoint.uri() + ": " + e.getMessage(), e);
         }
     }
 
@@ -213,111 +202,9 @@ public final class EngineClient implements AutoCloseable {
      * so none is lost. Runs until the returned handle is closed.
      */
     public Closeable followContainerEvents(Instant since, Consumer<EngineEvent> sink) {
-        EventFollower follower = new EventFollower(since, sink);
+        EventFollower follower = new EventFollower(endpoint, this::docker, since, sink);
         Thread.ofPlatform().daemon().name("tether-engine-events").start(follower);
         return follower;
-    }
-
-    private final class EventFollower implements Runnable, Closeable {
-        private final Consumer<EngineEvent> sink;
-        private volatile boolean closed;
-        private volatile ResultCallback.Adapter<Event> current;
-        private volatile long lastNanos;
-        private volatile boolean delivered;
-        /** Events at exactly {@code lastNanos}: the engine's since includes that instant, so they come again. */
-        private final Set<String> seenAtLast = ConcurrentHashMap.newKeySet();
-        private volatile boolean failing;
-
-        EventFollower(Instant since, Consumer<EngineEvent> sink) {
-            this.sink = sink;
-            this.lastNanos = since.getEpochSecond() * 1_000_000_000L + since.getNano();
-        }
-
-        @Override
-        public void run() {
-            Duration backoff = Duration.ofMillis(100);
-            while (!closed) {
-                var callback = new ResultCallback.Adapter<Event>() {
-                    @Override
-                    public void onNext(Event event) {
-                        delivered = true;
-                        if (failing) {
-                            failing = false;
-                            log.info("engine event stream at {} is back", endpoint.uri());
-                        }
-                        long at = event.getTimeNano() == null ? 0 : event.getTimeNano();
-                        String key = event.getId() + " " + event.getAction();
-                        if (at == lastNanos && !seenAtLast.add(key)) {
-                            return; // replayed after a reconnect
-                        }
-                        if (at > lastNanos) {
-                            lastNanos = at;
-                            seenAtLast.clear();
-                            seenAtLast.add(key);
-                        }
-                        if (event.getId() != null) {
-                            Map<String, String> attributes = event.getActor() == null || event.getActor().getAttributes() == null
-                                    ? Map.of() : event.getActor().getAttributes();
-                            sink.accept(new EngineEvent(event.getAction(), event.getId(), attributes,
-                                    event.getTimeNano() == null ? 0 : event.getTimeNano()));
-                        }
-                    }
-                };
-                current = callback;
-                try {
-                    // The engine's since takes seconds.nanoseconds; events at exactly that time are replayed and
-                    // must be idempotent for the sink.
-                    String since = (lastNanos / 1_000_000_000L) + "." + String.format("%09d", lastNanos % 1_000_000_000L);
-                    docker().eventsCmd().withSince(since).withEventTypeFilter(EventType.CONTAINER).exec(callback);
-                    callback.awaitCompletion();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                } catch (RuntimeException e) {
-                    if (!closed && !failing) {
-                        log.warn("engine event stream at {} broke ({}); reconnecting until it answers",
-                                endpoint.uri(), e.toString());
-                    }
-                    failing = true;
-                }
-                if (closed) {
-                    return;
-                }
-                try {
-                    Thread.sleep(backoff); // an engine that is down: retry without spinning
-                } catch (InterruptedException e) {
-                    return;
-                }
-                backoff = delivered ? Duration.ofMillis(100)
-                        : backoff.compareTo(Duration.ofSeconds(2)) < 0 ? backoff.multipliedBy(2) : backoff;
-                delivered = false;
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            closed = true;
-            var c = current;
-            if (c != null) {
-                c.close();
-            }
-        }
-    }
-
-    private static ContainerInfo toInfo(JsonNode c) {
-        Map<String, String> labels = new HashMap<>();
-        c.at("/Config/Labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
-        JsonNode stopTimeout = c.at("/Config/StopTimeout");
-        String created = c.path("Created").asText("");
-        return new ContainerInfo(
-                c.path("Id").asText(),
-                c.path("Name").asText("").replaceFirst("^/", ""),
-                c.at("/Config/Image").asText(""),
-                labels,
-                c.at("/State/Status").asText("unknown"),
-                c.at("/HostConfig/AutoRemove").asBoolean(false),
-                stopTimeout.isIntegralNumber() ? Optional.of(stopTimeout.asInt()) : Optional.empty(),
-                created.isEmpty() ? 0 : Instant.parse(created).getEpochSecond());
     }
 
     @Override

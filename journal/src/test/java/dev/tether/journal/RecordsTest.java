@@ -143,7 +143,7 @@ class RecordsTest {
 
     private static TiedContainer tied() {
         return new TiedContainer(new ContainerInfo(ID, "mcp-github", "busybox", Map.of(), "running", true,
-                Optional.empty(), 0), Tie.SESSION, DOCKER, CLAUDE, "instance", "boot", "pidns");
+                Optional.empty(), Instant.EPOCH, true, List.of()), Tie.SESSION, DOCKER, CLAUDE, "instance", "boot", "pidns");
     }
 
     /** The entry as the writer puts it in a journal of its own: one whole line. */

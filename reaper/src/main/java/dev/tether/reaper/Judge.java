@@ -3,24 +3,30 @@ package dev.tether.reaper;
 import dev.tether.labeler.Instance;
 import dev.tether.labeler.ProcessId;
 import dev.tether.labeler.Tie;
-import java.util.function.Function;
 import dev.tether.process.Liveness;
+import dev.tether.process.Processes;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Applies the tie rules to one container. Pure but for the liveness lookup it is given, so sweeps, the live
- * reaper and {@code tether sweep --dry-run} all decide alike.
+ * reaper, {@code tether sweep --dry-run} and {@code tether ps} all decide alike.
  *
  * @param self         the instance label of the tether judging, or empty for a one-off sweep
  * @param pidNamespace where this tether reads pids: a container labelled in another namespace is not its to judge
  */
-record Judge(String self, String bootId, String pidNamespace, Function<ProcessId, Liveness> liveness) {
+public record Judge(String self, String bootId, String pidNamespace, Function<ProcessId, Liveness> liveness) {
 
-    Verdict judge(TiedContainer c) {
+    /** The judge of this machine as it is now: its boot, its PID namespace and {@code /proc}. */
+    public static Judge ofThisMachine(String self) {
+        return new Judge(self, Processes.bootId(), Processes.pidNamespace(), Processes::liveness);
+    }
+
+    public Verdict judge(TiedContainer c) {
         if (c.tie() == Tie.NONE) {
             return new Verdict.Spare("tie=none: never reaped");
         }
-        // Start times count from boot: after a reboot every labelled process is gone, whatever its pid now.
-        boolean sameBoot = c.boot().isEmpty() || c.boot().equals(bootId);
+        boolean sameBoot = sameBoot(c);
         if (sameBoot && !c.pidNamespace().equals(pidNamespace)) {
             // Its pids were read in another PID namespace (a tether in a container without --pid=host, or
             // this one is): here they name other processes, or none, so nothing can be judged from them.
@@ -30,27 +36,59 @@ record Judge(String self, String bootId, String pidNamespace, Function<ProcessId
             return new Verdict.Spare("tied by another running tether (" + c.instance() + ")");
         }
         return switch (c.tie()) {
-            case OWNER -> reapIfDead(c.owner(), Reason.OWNER_EXITED, sameBoot);
-            case HOST -> reapIfDead(c.host(), Reason.HOST_EXITED, sameBoot);
+            case OWNER -> reapIfDead(c, c.owner(), Reason.OWNER_EXITED);
+            case HOST -> reapIfDead(c, c.host(), Reason.HOST_EXITED);
             case SESSION -> {
-                Verdict owner = reapIfDead(c.owner(), Reason.OWNER_EXITED, sameBoot);
-                Verdict host = reapIfDead(c.host(), Reason.HOST_EXITED, sameBoot);
+                Verdict owner = reapIfDead(c, c.owner(), Reason.OWNER_EXITED);
+                Verdict host = reapIfDead(c, c.host(), Reason.HOST_EXITED);
                 yield owner instanceof Verdict.Reap || host instanceof Verdict.Spare ? owner : host;
             }
             case NONE -> throw new IllegalStateException("handled above");
         };
     }
 
-    private Verdict reapIfDead(ProcessId process, Reason reason, boolean sameBoot) {
+    /**
+     * Whether what {@code c} waits on still lives, by the rule {@link #judge} applies: {@code DEAD} once any process
+     * it is tied to has ended (after a reboot, every one has), {@code UNKNOWN} when that cannot be told or none of them
+     * was ever identified, {@code ALIVE} otherwise; empty for {@code tie=none}, which waits on nothing. Whose
+     * container it is does not enter: this is the state of its ties, not a verdict.
+     */
+    public Optional<Liveness> tiesLiveness(TiedContainer c) {
+        if (c.tie() == Tie.NONE) {
+            return Optional.empty();
+        }
+        Liveness found = Liveness.UNKNOWN;
+        for (ProcessId p : c.tiedTo()) {
+            if (!p.isKnown()) {
+                continue; // a session whose host was never identified waits on its owner alone
+            }
+            Liveness state = livenessOf(c, p);
+            if (state != Liveness.ALIVE) {
+                return Optional.of(state == Liveness.DEAD ? Liveness.DEAD : Liveness.UNKNOWN);
+            }
+            found = Liveness.ALIVE;
+        }
+        return Optional.of(found);
+    }
+
+    private Verdict reapIfDead(TiedContainer c, ProcessId process, Reason reason) {
         if (!process.isKnown()) {
             return new Verdict.Spare("its " + (reason == Reason.HOST_EXITED ? "host" : "owner") + " was never identified");
         }
-        Liveness state = sameBoot ? liveness.apply(process) : Liveness.DEAD;
-        return switch (state) {
+        return switch (livenessOf(c, process)) {
             case DEAD -> new Verdict.Reap(reason, process);
             case ALIVE -> new Verdict.Watch("pid " + process.pid() + " is alive");
             case UNKNOWN -> new Verdict.Spare("cannot tell whether pid " + process.pid() + " lives");
         };
+    }
+
+    /** Start times count from boot: after a reboot every labelled process is gone, whatever its pid now. */
+    private Liveness livenessOf(TiedContainer c, ProcessId process) {
+        return sameBoot(c) ? liveness.apply(process) : Liveness.DEAD;
+    }
+
+    private boolean sameBoot(TiedContainer c) {
+        return c.boot().isEmpty() || c.boot().equals(bootId);
     }
 
     /** A tether instance that cannot be read is assumed alive: hands off. */

@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.tether.process.Processes;
 import dev.tether.process.ProcessWatcher;
 
 /**
@@ -59,7 +58,7 @@ public final class Reaper implements AutoCloseable {
     public Reaper(EngineClient engine, ProcessWatcher watcher, String self, Duration grace, ReapListener listener) {
         this.engine = engine;
         this.watcher = watcher;
-        this.judge = new Judge(self, Processes.bootId(), Processes.pidNamespace(), Processes::liveness);
+        this.judge = Judge.ofThisMachine(self);
         this.grace = grace;
         this.listener = listener;
     }
@@ -245,7 +244,7 @@ public final class Reaper implements AutoCloseable {
                 return;
             }
             ContainerInfo info = now.get().info();
-            Duration stopGrace = info.stopTimeout().map(s -> Duration.ofSeconds(Math.max(0, s))).orElse(grace);
+            Duration stopGrace = info.stopGrace(grace);
             listener.deathNoticed(now.get(), verdict.reason(), verdict.dead());
             long stopRequested = System.nanoTime();
             EngineClient.Stopped stopped = engine.stop(id, stopGrace);

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tether.docker.ContainerInfo;
 import dev.tether.labeler.ProcessId;
 import dev.tether.labeler.TetherLabels;
+import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -119,6 +121,23 @@ class JudgeTest {
     }
 
     @Test
+    void whatAContainerWaitsOnLivesByTheJudgesRule() {
+        assertThat(judge().tiesLiveness(container("owner", Map.of()))).contains(Liveness.ALIVE);
+        assertThat(judge().tiesLiveness(container("none", Map.of()))).as("tie=none waits on nothing").isEmpty();
+        assertThat(judge().tiesLiveness(container("owner", Map.of(TetherLabels.BOOT, "boot-before"))))
+                .as("after a reboot").contains(Liveness.DEAD);
+        assertThat(judge().tiesLiveness(container("owner", Map.of(TetherLabels.OWNER_PID, "0"))))
+                .as("an owner never identified").contains(Liveness.UNKNOWN);
+        assertThat(judge().tiesLiveness(container("session", Map.of(TetherLabels.HOST_PID, "0"))))
+                .as("a session without a host waits on its owner").contains(Liveness.ALIVE);
+
+        alive = Set.of(OWNER, new ProcessId(60, 600, ""));
+        assertThat(judge().tiesLiveness(container("session", Map.of()))).as("its host died").contains(Liveness.DEAD);
+        assertThat(judge().tiesLiveness(container("host", Map.of(TetherLabels.INSTANCE, "60-600"))))
+                .as("another tether's container: spared, yet its host is dead").contains(Liveness.DEAD);
+    }
+
+    @Test
     void labelsNotInTethersShapeAreNotTethersContainer() {
         assertThat(TiedContainer.of(info(Map.of("dev.tether.tie", "owner")))).as("no instance").isEmpty();
         assertThat(TiedContainer.of(info(Map.of("dev.tether.tie", "forever", TetherLabels.INSTANCE, "1-1")))).isEmpty();
@@ -136,6 +155,7 @@ class JudgeTest {
     }
 
     private static ContainerInfo info(Map<String, String> labels) {
-        return new ContainerInfo("abc", "name", "image", labels, "running", true, Optional.empty(), 0);
+        return new ContainerInfo("abc", "name", "image", labels, "running", true, Optional.empty(), Instant.EPOCH,
+                false, List.of());
     }
 }
