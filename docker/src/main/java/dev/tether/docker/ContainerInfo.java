@@ -53,6 +53,11 @@ public record ContainerInfo(String id, String name, String image, Map<String, St
                 command);
     }
 
+    /** Ran and stopped: its process is gone, what is left is its file system and logs. */
+    public boolean hasExited() {
+        return state.equals("exited") || state.equals("dead");
+    }
+
     public boolean isRunning() {
         return state.equals("running") || state.equals("restarting") || state.equals("paused");
     }

@@ -26,6 +26,11 @@ public record Judge(String self, String bootId, String pidNamespace, Function<Pr
         if (c.tie() == Tie.NONE) {
             return new Verdict.Spare("tie=none: never reaped");
         }
+        if (c.info().hasExited() && !c.info().autoRemove()) {
+            // Nothing runs, so nothing leaks; removing it would take what the engine alone leaves (its logs, a
+            // later docker rm of the client's own). One the client asked to remove (--rm) is finished off.
+            return new Verdict.Spare("it exited by itself and its client did not ask to remove it (no --rm)");
+        }
         boolean sameBoot = sameBoot(c);
         if (sameBoot && !c.pidNamespace().equals(pidNamespace)) {
             // Its pids were read in another PID namespace (a tether in a container without --pid=host, or

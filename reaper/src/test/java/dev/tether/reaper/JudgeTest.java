@@ -46,6 +46,26 @@ class JudgeTest {
     }
 
     @Test
+    void aContainerThatExitedByItselfIsLeftAsTheEngineWouldLeaveIt() {
+        alive = Set.of(HOST);
+        TiedContainer exited = TiedContainer.of(withState(container("session", Map.of()), "exited", false)).orElseThrow();
+        TiedContainer exitedRm = TiedContainer.of(withState(container("session", Map.of()), "exited", true)).orElseThrow();
+        TiedContainer created = TiedContainer.of(withState(container("owner", Map.of()), "created", false)).orElseThrow();
+
+        assertThat(judge().judge(exited)).isEqualTo(
+                new Verdict.Spare("it exited by itself and its client did not ask to remove it (no --rm)"));
+        assertThat(judge().judge(exitedRm)).as("--rm: the client asked for its removal")
+                .isEqualTo(new Verdict.Reap(Reason.OWNER_EXITED, OWNER));
+        assertThat(judge().judge(created)).as("never started, its owner gone").isInstanceOf(Verdict.Reap.class);
+    }
+
+    private static ContainerInfo withState(TiedContainer c, String state, boolean autoRemove) {
+        ContainerInfo i = c.info();
+        return new ContainerInfo(i.id(), i.name(), i.image(), i.labels(), state, autoRemove, i.stopTimeout(), i.created(),
+                i.stdinAttached(), i.command());
+    }
+
+    @Test
     void aHostTieIgnoresTheOwner() {
         alive = Set.of(HOST);
         assertThat(judge().judge(container("host", Map.of()))).isInstanceOf(Verdict.Watch.class);
