@@ -100,7 +100,7 @@ final class Why implements Callable<Integer> {
         // Judged as its own tether judges it, whoever asks: what the reaper would do now.
         Verdict verdict = Judge.ofThisMachine(c.instance()).judge(c);
         row("now", switch (verdict) {
-            case Verdict.Reap reap -> "due to be reaped: " + reap.reason().sentence() + " (" + reap.dead().describe() + ")";
+            case Verdict.Reap reap -> "due to be reaped: " + reap.reason().sentence() + ": " + reap.dead().describe();
             case Verdict.Watch watch -> "waiting: " + watch.why();
             case Verdict.Spare spare -> "left alone: " + spare.why();
         });

@@ -255,8 +255,9 @@ public final class Reaper implements AutoCloseable {
                 log.debug("{} had already ended by itself", info.shortId());
                 return;
             }
-            log.info("reaped {} ({}, {}): {} ({}); gone {} ms after notice", info.shortId(), info.name(),
-                    info.image(), verdict.reason().sentence(), verdict.dead().describe(),
+            log.info("reaped {} ({}, {}): {} (pid {}{}); gone {} ms after notice", info.shortId(), info.name(),
+                    info.image(), verdict.reason().sentence(), verdict.dead().pid(),
+                    verdict.dead().exe().isEmpty() ? "" : ", " + verdict.dead().exeName(),
                     reaped.noticeToGone().toMillis());
             listener.reaped(reaped);
         } catch (RuntimeException e) {
