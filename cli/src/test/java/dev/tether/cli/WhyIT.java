@@ -85,9 +85,11 @@ class WhyIT {
         Cli.Running session = new Cli(Cli.NEW, own.socket).start("run", "-i", "--name", name, "--label",
                 Engine.labelArg(), "--network", "none", Engine.TEST_IMAGE, "sh", "-c", ReapKit.STUBBORN_SERVER);
         session.awaitStdout("ready", QUICK);
+        String id = Engine.inspect(name).path("Id").asText();
         ReapKit.sigkill(session.process().toHandle());
         own.awaitReaped(name);
-        own.close();
+        AuditItJournal.awaitStory(dir.resolve("r.jsonl"), id, QUICK, "owner-exit", "reap");
+        own.close(); // SIGKILL: nothing of this tether is left to ask
 
         String why = why(name, "--audit-log", dir.resolve("r.jsonl").toString(), "--socket", own.socket.toString());
 
