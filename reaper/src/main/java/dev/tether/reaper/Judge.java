@@ -26,10 +26,11 @@ public record Judge(String self, String bootId, String pidNamespace, Function<Pr
         if (c.tie() == Tie.NONE) {
             return new Verdict.Spare("tie=none: never reaped");
         }
-        if (c.info().hasExited() && !c.info().autoRemove()) {
-            // Nothing runs, so nothing leaks; removing it would take what the engine alone leaves (its logs, a
-            // later docker rm of the client's own). One the client asked to remove (--rm) is finished off.
-            return new Verdict.Spare("it exited by itself and its client did not ask to remove it (no --rm)");
+        if (c.tie() == Tie.SESSION && c.info().hasExited() && !c.info().autoRemove()) {
+            // A docker run -i without --rm leaves its container when it exits: the user's next docker logs or
+            // docker rm expects it. Nothing runs, so nothing leaks. An owner or host tie promises more: the
+            // container ends with that process, whatever its state, as Testcontainers' Ryuk would do.
+            return new Verdict.Spare("its session exited by itself and its client did not ask to remove it (no --rm)");
         }
         boolean sameBoot = sameBoot(c);
         if (sameBoot && !c.pidNamespace().equals(pidNamespace)) {

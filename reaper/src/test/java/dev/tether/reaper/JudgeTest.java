@@ -46,17 +46,24 @@ class JudgeTest {
     }
 
     @Test
-    void aContainerThatExitedByItselfIsLeftAsTheEngineWouldLeaveIt() {
+    void aSessionThatExitedByItselfIsLeftAsTheEngineWouldLeaveIt() {
         alive = Set.of(HOST);
         TiedContainer exited = TiedContainer.of(withState(container("session", Map.of()), "exited", false)).orElseThrow();
         TiedContainer exitedRm = TiedContainer.of(withState(container("session", Map.of()), "exited", true)).orElseThrow();
-        TiedContainer created = TiedContainer.of(withState(container("owner", Map.of()), "created", false)).orElseThrow();
 
-        assertThat(judge().judge(exited)).isEqualTo(
-                new Verdict.Spare("it exited by itself and its client did not ask to remove it (no --rm)"));
+        assertThat(judge().judge(exited)).isEqualTo(new Verdict.Spare(
+                "its session exited by itself and its client did not ask to remove it (no --rm)"));
         assertThat(judge().judge(exitedRm)).as("--rm: the client asked for its removal")
                 .isEqualTo(new Verdict.Reap(Reason.OWNER_EXITED, OWNER));
-        assertThat(judge().judge(created)).as("never started, its owner gone").isInstanceOf(Verdict.Reap.class);
+    }
+
+    @Test
+    void anOwnerTieEndsWithItsOwnerWhateverTheContainersState() {
+        alive = Set.of(HOST);
+        for (String state : List.of("exited", "created", "running")) {
+            TiedContainer c = TiedContainer.of(withState(container("owner", Map.of()), state, false)).orElseThrow();
+            assertThat(judge().judge(c)).as(state).isEqualTo(new Verdict.Reap(Reason.OWNER_EXITED, OWNER));
+        }
     }
 
     private static ContainerInfo withState(TiedContainer c, String state, boolean autoRemove) {
