@@ -16,7 +16,7 @@ final class Launcher {
             return Path.of(told).toRealPath();
         }
         try {
-            // proxy/target/tether.jar in the repository, with ./tether two levels up
+            // cli/target/tether.jar in the repository, with ./tether two levels up
             Path jar = Path.of(Launcher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             Path candidate = jar.getParent().getParent().getParent().resolve("tether");
             if (Files.isExecutable(candidate)) {

@@ -97,8 +97,9 @@ class McpDefaultsIT {
         assertThat(changed.path("HostConfig.Memory").asLong()).isEqualTo(GIB_2);
         assertThat(changed.path("HostConfig.NanoCpus").asLong()).isEqualTo(ONE_CPU);
         assertThat(changed.has("HostConfig.AutoRemove")).as("--rm set AutoRemove, not tether: %s", changed).isFalse();
-        assertThat(hardened.log()).contains("tie=session, Init set, no-new-privileges set, Memory 2147483648,"
-                + " NanoCpus 1000000000");
+        assertThat(hardened.log()).contains("tie=session: docker created a container with stdin attached and open"
+                + " (docker run -i, a stdio MCP server): it ends with that session, Init set, no-new-privileges set,"
+                + " Memory 2147483648, NanoCpus 1000000000");
     }
 
     @ParameterizedTest(name = "{0}")
