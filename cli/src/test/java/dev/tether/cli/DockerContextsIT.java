@@ -95,6 +95,21 @@ class DockerContextsIT {
         assertThat(doctor.out().lines().toList()).as(doctor.toString())
                 .contains("OK    engine choice: tether relays to " + alt.uri() + ", chosen by " + why)
                 .anySatisfy(l -> assertThat(l).startsWith("OK    engine: Docker ").endsWith(" at " + alt.uri()));
+
+        // The user switches the docker CLI back: the running tether still relays to alt, and doctor says so.
+        ok(docker("context", "use", "default"));
+        try {
+            Cli.Result drifted = tetherCli("doctor", "--socket", socket.toString());
+            List<String> lines = drifted.out().lines().toList();
+            String warning = "WARN  engine choice: tether relays to " + alt.uri() + ", chosen by " + why
+                    + "; the docker CLI's rules now choose unix:///var/run/docker.sock, by the default socket (no"
+                    + " --upstream, DOCKER_HOST or docker context chose one)"; // `docker context use default` clears currentContext
+            assertThat(lines).as(drifted.toString()).contains(warning);
+            assertThat(lines.get(lines.indexOf(warning) + 1))
+                    .isEqualTo("      fix: restart tether to follow them, or keep this engine with tether up --upstream URL");
+        } finally {
+            ok(docker("context", "use", "alt"));
+        }
     }
 
     @Test
