@@ -1,7 +1,9 @@
 package dev.tether.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.docker.DockerContexts;
 import dev.tether.docker.Endpoint;
+import dev.tether.docker.EngineChoice;
 import dev.tether.docker.EngineClient;
 import dev.tether.process.Libc;
 import dev.tether.proxy.ControlServer;
@@ -23,8 +25,9 @@ import picocli.CommandLine.Option;
 /** {@code tether doctor}: checks what tether needs and what it protects, each with the fix. */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         description = {"Checks tether's set-up and says how to fix what is wrong.",
-                "The engine, the socket, process watching, a running tether, the MCP host",
-                "configurations, and containers leaked before tether: each OK, WARN or FAIL,",
+                "The engine and the rule that chose it, the socket, process watching, a running",
+                "tether, the docker context `tether`, the MCP host configurations, and containers",
+                "leaked before tether: each OK, WARN or FAIL,",
                 "with the fix. Exits 1 if any check fails."})
 final class Doctor implements Callable<Integer> {
 
@@ -52,19 +55,29 @@ final class Doctor implements Callable<Integer> {
         ControlClient.Answer answer = ControlClient.get(control, "/status");
         Optional<JsonNode> status = answer instanceof ControlClient.Answered a ? Optional.of(a.body()) : Optional.empty();
         // The engine a running tether relays to is the one that matters; else the one tether up would choose.
-        Endpoint upstream = status.map(s -> s.path("upstream").asText(""))
+        EngineChoice choice = null;
+        EngineChoice.Refused refused = null;
+        try {
+            choice = engine.choice(path);
+        } catch (EngineChoice.Refused r) {
+            refused = r;
+        }
+        Optional<Endpoint> chosen = Optional.ofNullable(choice).map(EngineChoice::endpoint);
+        Optional<Endpoint> upstream = status.map(s -> s.path("upstream").asText(""))
                 .filter(u -> !u.isBlank())
                 .map(Endpoint::parse)
-                .orElseGet(() -> engine.resolve(path));
+                .or(() -> chosen);
 
         List<Check> checks = new ArrayList<>();
-        try (EngineClient client = EngineClient.connect(upstream)) {
-            Optional<EngineClient> reachable = engineCheck(client, checks);
+        try (EngineClient client = upstream.map(EngineClient::connect).orElse(null)) {
+            Optional<EngineClient> reachable = client != null ? engineCheck(client, checks) : Optional.empty();
+            checks.addAll(choiceChecks(status, choice, refused));
             checks.add(socketCheck(path));
             checks.add(watchCheck());
             checks.add(switch (answer) {
                 case ControlClient.Answered a -> Check.ok("tether: running (pid " + a.body().path("pid").asLong()
-                        + ", since " + a.body().path("startedAt").asText() + ") on " + path + ", relaying to " + upstream.uri());
+                        + ", since " + a.body().path("startedAt").asText() + ") on " + path + ", relaying to "
+                        + a.body().path("upstream").asText());
                 case ControlClient.Absent a -> new Check(Level.WARN, "tether: not running on " + path + " (" + a.why() + ")",
                         "tether up (a routed MCP server starts one through tether run)");
                 case ControlClient.Refused r -> new Check(Level.FAIL, "tether on " + path + " refuses you: " + r.why(),
@@ -72,9 +85,11 @@ final class Doctor implements Callable<Integer> {
                 case ControlClient.Failed f -> new Check(Level.FAIL, "tether on " + path + ": " + f.why(),
                         "see its log; restart it if it does not answer as tether");
             });
+            checks.add(contextCheck(path));
             checks.addAll(hostChecks(project != null ? project : Path.of("")));
             checks.add(reachable.map(Doctor::leakCheck).orElseGet(() -> new Check(Level.WARN,
-                    "leaks: not checked, the engine did not answer", "fix the engine first")));
+                    client != null ? "leaks: not checked, the engine did not answer" : "leaks: not checked, no engine chosen",
+                    "fix the engine first")));
         } catch (IOException e) {
             checks.add(new Check(Level.WARN, "closing the engine client: " + e.getMessage(), null));
         }
@@ -85,6 +100,61 @@ final class Doctor implements Callable<Integer> {
             }
         }
         return checks.stream().anyMatch(c -> c.level() == Level.FAIL) ? 1 : 0;
+    }
+
+    /**
+     * Which rule chose the engine: the running tether's, else the one tether up would follow now. A running tether
+     * that chose by the docker CLI's rules while they now choose another engine relays elsewhere than the CLI.
+     */
+    private static List<Check> choiceChecks(Optional<JsonNode> status, EngineChoice choice, EngineChoice.Refused refused) {
+        List<Check> checks = new ArrayList<>();
+        if (status.isPresent()) {
+            JsonNode s = status.get();
+            String relays = "engine choice: tether relays to " + s.path("upstream").asText()
+                    + (s.hasNonNull("upstreamWhy") ? ", chosen by " + s.path("upstreamWhy").asText() : "");
+            boolean byFlag = s.path("upstreamRule").asText().equals(EngineChoice.Rule.FLAG.code());
+            if (!byFlag && refused != null) {
+                checks.add(new Check(Level.WARN, relays + "; the docker CLI's rules now choose none: " + refused.problem(),
+                        refused.fix()));
+            } else if (!byFlag && choice != null && !choice.endpoint().uri().equals(s.path("upstream").asText())) {
+                checks.add(new Check(Level.WARN, relays + "; the docker CLI's rules now choose " + choice.endpoint().uri()
+                        + ", by " + choice.why(), "restart tether to follow them, or keep this engine with tether up --upstream URL"));
+            } else {
+                checks.add(Check.ok(relays));
+            }
+            return checks;
+        }
+        if (refused != null) {
+            checks.add(new Check(Level.FAIL, "engine choice: " + refused.problem(), refused.fix()));
+            return checks;
+        }
+        checks.add(Check.ok("engine choice: tether up would relay to " + choice.endpoint().uri() + ", chosen by " + choice.why()));
+        choice.warnings().forEach(w -> checks.add(new Check(Level.WARN, "engine choice: " + w, null)));
+        return checks;
+    }
+
+    /** The docker context {@code tether context} writes: optional, but when there, it must lead to this socket. */
+    static Check contextCheck(Path socket) {
+        DockerContexts store = DockerContexts.of(System.getenv(), UserDirs.current().home());
+        String want = new Endpoint.Unix(socket).uri();
+        String name = "docker context " + DockerContexts.TETHER + ": ";
+        try {
+            Optional<DockerContexts.Context> context = store.read(DockerContexts.TETHER);
+            if (context.isEmpty()) {
+                return Check.ok(name + "none (tether context creates it; then docker context use tether routes the docker"
+                        + " CLI through tether)");
+            }
+            DockerContexts.Context c = context.get();
+            if (c.usesTls() || !c.host().equals(Optional.of(want))) {
+                return new Check(Level.WARN, name + "points at " + c.host().orElse("the default socket")
+                        + (c.usesTls() ? " with TLS" : "") + ", not at tether's socket " + socket + " (" + c.meta() + ")",
+                        "tether context" + (socket.equals(UserDirs.current().defaultSocket().toAbsolutePath().normalize())
+                                ? "" : " --socket " + socket));
+            }
+            return Check.ok(name + "points at tether's socket " + socket + " (" + c.meta() + ")");
+        } catch (RuntimeException e) {
+            return new Check(Level.WARN, name + e.getMessage(), "tether context (writes it again)");
+        }
     }
 
     private static Optional<EngineClient> engineCheck(EngineClient client, List<Check> checks) {

@@ -1,6 +1,6 @@
 package dev.tether.cli;
 
-import dev.tether.docker.Endpoint;
+import dev.tether.docker.EngineChoice;
 import dev.tether.docker.Endpoints;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,9 +38,12 @@ final class Install implements Callable<Integer> {
         ServiceManager manager = ServiceManager.ofThisMachine();
         Path path = socket.path();
         List<String> command = new ArrayList<>(List.of(Launcher.path().toString(), "up", "--socket", path.toString()));
-        Endpoint upstream = engine.resolve(path);
-        if (!upstream.uri().equals(Endpoints.DEFAULT_ENGINE.uri())) {
-            command.addAll(List.of("--upstream", upstream.uri()));
+        EngineChoice choice = engine.choice(path);
+        // The service reads ~/.docker itself at each start, and so follows `docker context use`; what came from this
+        // shell (--upstream, DOCKER_HOST, DOCKER_CONTEXT, DOCKER_CONFIG) it would not see, so that is written down.
+        boolean followsContexts = choice.rule() == EngineChoice.Rule.CURRENT_CONTEXT && System.getenv("DOCKER_CONFIG") == null;
+        if (!followsContexts && !choice.endpoint().uri().equals(Endpoints.DEFAULT_ENGINE.uri())) {
+            command.addAll(List.of("--upstream", choice.endpoint().uri()));
         }
         Path file = manager.serviceFile();
         String content = manager.content(command);

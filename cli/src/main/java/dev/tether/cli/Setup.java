@@ -1,6 +1,9 @@
 package dev.tether.cli;
 
+import dev.tether.docker.DockerContexts;
+import dev.tether.docker.EngineChoice;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,7 +48,34 @@ final class Setup implements Callable<Integer> {
                 "unknown host '" + host + "': use claude-code, claude-desktop or cursor"));
         Path dir = (project != null ? project : Path.of("")).toAbsolutePath().normalize();
         Path command = launcher != null ? launcher.toAbsolutePath().normalize() : McpSetup.defaultLauncher();
-        return McpSetup.run(new McpSetup.Options(chosen, UserDirs.current(), dir, project != null, command.toString(),
+        int code = McpSetup.run(new McpSetup.Options(chosen, UserDirs.current(), dir, project != null, command.toString(),
                 dryRun, undo), System.out);
+        if (!undo) {
+            engineNote();
+        }
+        return code;
+    }
+
+    /** Routed servers reach the engine tether picks: say which, by which rule, and how the docker CLI can follow. */
+    private static void engineNote() {
+        UserDirs dirs = UserDirs.current();
+        Path socket = dirs.defaultSocket().toAbsolutePath().normalize();
+        System.out.println();
+        try {
+            EngineChoice choice = EngineChoice.choose(Optional.empty(), System.getenv(), dirs.home(), socket);
+            System.out.println("The engine: tether relays to " + choice.endpoint().uri() + ", chosen by " + choice.why() + ".");
+            choice.warnings().forEach(w -> System.out.println("  warning: " + w));
+        } catch (EngineChoice.Refused r) {
+            System.out.println("The engine: tether up would refuse to start: " + r.getMessage());
+        }
+        boolean exists;
+        try {
+            exists = DockerContexts.of(System.getenv(), dirs.home()).read(DockerContexts.TETHER).isPresent();
+        } catch (RuntimeException e) {
+            exists = false;
+        }
+        System.out.println(exists
+                ? "Your own docker commands go through tether too with: docker context use tether"
+                : "Your own docker commands can go through tether too: tether context, then docker context use tether");
     }
 }

@@ -53,7 +53,8 @@ final class Status implements Callable<Integer> {
             System.out.println("  tcp       " + tcp.path("uri").asText() + (tcp.path("tls").asBoolean()
                     ? " (TLS, client certificates required)" : " (loopback, no TLS)"));
         }
-        System.out.println("  upstream  " + s.path("upstream").asText());
+        System.out.println("  upstream  " + s.path("upstream").asText()
+                + (s.hasNonNull("upstreamWhy") ? ", chosen by " + s.path("upstreamWhy").asText() : ""));
         System.out.println("  journal   " + s.path("journal").asText()
                 + (s.path("journalDropped").asLong() > 0 ? " (" + s.path("journalDropped").asLong() + " records dropped: not writable)" : ""));
         JsonNode mcp = s.path("mcpDefaults");

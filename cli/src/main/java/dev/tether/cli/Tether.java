@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Tether.Version.class,
         description = "Ties every Docker container to the process that started it.",
-        subcommands = {Up.class, Run.class, Ps.class, Status.class, Why.class, Sweep.class, Audit.class, Setup.class, Doctor.class,
+        subcommands = {Up.class, Run.class, Ps.class, Status.class, Why.class, Sweep.class, Audit.class, Setup.class, Doctor.class, ContextCommand.class,
                 Install.class, Uninstall.class, CommandLine.HelpCommand.class})
 public final class Tether {
 

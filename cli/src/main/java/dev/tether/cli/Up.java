@@ -5,11 +5,13 @@ import ch.qos.logback.classic.LoggerContext;
 import dev.tether.labeler.Tie;
 import dev.tether.daemon.Daemon;
 import dev.tether.daemon.Settings;
+import dev.tether.docker.EngineChoice;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -96,7 +98,11 @@ final class Up implements Callable<Integer> {
             ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("dev.tether").setLevel(Level.DEBUG);
         }
         Path path = socket.path();
-        Settings settings = new Settings(path, Optional.ofNullable(socketGroup), engine.resolve(path),
+        EngineChoice choice = engine.choice(path);
+        Logger log = LoggerFactory.getLogger(Up.class);
+        choice.warnings().forEach(log::warn);
+        log.info("engine: {}, chosen by {}", choice.endpoint().uri(), choice.why());
+        Settings settings = new Settings(path, Optional.ofNullable(socketGroup), choice,
                 Optional.ofNullable(tie), grace, sweepInterval, headTimeout, drain, mcp.resolve(),
                 auditLog != null ? auditLog : UserDirs.current().defaultJournal(), Access.allowedUids(allowUids),
                 Access.tcp(tcp, tlsCert, tlsKey, tlsCa), !trainingRun);

@@ -1,6 +1,7 @@
 package dev.tether.daemon;
 
 import dev.tether.docker.Endpoint;
+import dev.tether.docker.EngineChoice;
 import dev.tether.labeler.McpDefaults;
 import dev.tether.labeler.Tie;
 import dev.tether.proxy.AllowedUids;
@@ -16,7 +17,7 @@ import java.util.Optional;
  *
  * @param socket        the substitute Docker socket clients connect to
  * @param socketGroup   a group that may connect too (mode 0660), else the socket is 0600
- * @param upstream      the real engine
+ * @param engine        the real engine, and the rule that chose it
  * @param forcedTie     one tie mode for every create on this socket, whatever the client asked
  * @param grace         the time a reaped container gets to stop before SIGKILL, unless its own StopTimeout says
  * @param sweepInterval how often every tied container is judged again, besides the instant process watches
@@ -29,7 +30,7 @@ import java.util.Optional;
  * @param reaps         false only for the launcher's training run, which must never reap: it may run beside a
  *                      user's own tether
  */
-public record Settings(Path socket, Optional<String> socketGroup, Endpoint upstream, Optional<Tie> forcedTie,
+public record Settings(Path socket, Optional<String> socketGroup, EngineChoice engine, Optional<Tie> forcedTie,
                        Duration grace, Duration sweepInterval, Duration headTimeout, Duration drain,
                        Optional<McpDefaults> mcpDefaults, Path auditLog, AllowedUids allowedUids,
                        Optional<TcpListen> tcp, boolean reaps) {
@@ -43,13 +44,18 @@ public record Settings(Path socket, Optional<String> socketGroup, Endpoint upstr
 
     /** A tether with every default: 0600 socket, no forced tie, no --mcp-defaults, no TCP, everyone of the socket's mode. */
     public static Settings defaults(Path socket, Endpoint upstream, Path auditLog) {
-        return new Settings(socket, Optional.empty(), upstream, Optional.empty(), Durations.parse(GRACE),
+        return new Settings(socket, Optional.empty(), EngineChoice.named(upstream.uri()), Optional.empty(), Durations.parse(GRACE),
                 Durations.parse(SWEEP_INTERVAL), Durations.parse(HEAD_TIMEOUT), Durations.parse(DRAIN), Optional.empty(),
                 auditLog, AllowedUids.ANYONE, Optional.empty(), true);
     }
 
+    /** The real engine. */
+    public Endpoint upstream() {
+        return engine.endpoint();
+    }
+
     /** The relay's share of these settings. */
     ProxyConfig proxy() {
-        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, headTimeout, mcpDefaults, allowedUids, tcp);
+        return new ProxyConfig(socket, socketGroup, engine.endpoint(), forcedTie, headTimeout, mcpDefaults, allowedUids, tcp);
     }
 }

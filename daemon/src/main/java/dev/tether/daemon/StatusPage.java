@@ -30,6 +30,8 @@ final class StatusPage {
                 .put("socket", daemon.socket().toString())
                 .put("control", daemon.controlSocket().toString())
                 .put("upstream", settings.upstream().uri())
+                .put("upstreamRule", settings.engine().rule().code())
+                .put("upstreamWhy", settings.engine().why())
                 .put("journal", daemon.journal().path().toString())
                 .put("journalDropped", daemon.journal().dropped());
         daemon.proxy().tcpUri().ifPresent(uri -> s.putObject("tcp").put("uri", uri)

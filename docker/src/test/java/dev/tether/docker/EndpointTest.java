@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class EndpointTest {
@@ -36,20 +35,6 @@ class EndpointTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unsupported Docker endpoint 'ssh://me@engine'");
         assertThatThrownBy(() -> Endpoint.parse("docker.sock"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unix:///path/to/docker.sock");
-    }
-
-    @Test
-    void theUpstreamIsDockerHostUnlessItIsTethersOwnSocket() {
-        Path own = Path.of("/run/user/1000/tether/docker.sock");
-        assertThat(Endpoints.upstream(Optional.empty(), own)).isEqualTo(Endpoints.DEFAULT_ENGINE);
-        assertThat(Endpoints.upstream(Optional.of("  "), own)).isEqualTo(Endpoints.DEFAULT_ENGINE);
-        assertThat(Endpoints.upstream(Optional.of("tcp://10.0.0.5:2375"), own)).isEqualTo(new Endpoint.Tcp("10.0.0.5", 2375));
-        assertThat(Endpoints.upstream(Optional.of("unix:///run/user/1000/docker.sock"), own))
-                .isEqualTo(new Endpoint.Unix(Path.of("/run/user/1000/docker.sock")));
-        assertThat(Endpoints.upstream(Optional.of("unix://" + own), own))
-                .as("a shell that exported tether's own line").isEqualTo(Endpoints.DEFAULT_ENGINE);
-        assertThat(Endpoints.upstream(Optional.of("unix:///run/user/1000/tether/../tether/docker.sock"), own))
-                .as("the same socket, spelt otherwise").isEqualTo(Endpoints.DEFAULT_ENGINE);
     }
 
     @Test
