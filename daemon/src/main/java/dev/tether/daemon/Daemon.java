@@ -55,14 +55,30 @@ public final class Daemon {
         recorder = new Recorder(journal, metrics, engine);
         watcher = watcherReady.join();
         reaper = new Reaper(engine, watcher, instance.label(), settings.grace(), recorder);
-        proxy = DockerProxy.start(settings.proxy(), new SessionRule(reaper, recorder));
+        try {
+            proxy = DockerProxy.start(settings.proxy(), new SessionRule(reaper, recorder));
+        } catch (Exception | Error e) {
+            // Another tether's socket, or one that cannot be served: what was started for it goes too.
+            closeQuietly(recorder, journal, engine, watcher);
+            throw e;
+        }
         metrics.countOpenConnections(proxy::openConnections);
         claim = proxy.takeClaim();
     }
 
+    private static void closeQuietly(AutoCloseable... resources) {
+        for (AutoCloseable resource : resources) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                log.debug("closing after a failed start: {}", e.toString());
+            }
+        }
+    }
+
     /**
      * Claims the socket, serves it and the control socket, and (unless {@link Settings#reaps} is false) starts
-     * reaping. Fails when the socket is another tether's or cannot be served; the process is then expected to exit.
+     * reaping. Fails, leaving nothing behind, when the socket is another tether's or cannot be served.
      */
     public static Daemon start(Settings settings) throws Exception {
         Daemon daemon = new Daemon(settings);
@@ -81,7 +97,7 @@ public final class Daemon {
                     "/metrics", () -> Reply.text("text/plain; version=0.0.4; charset=utf-8", recorder.metrics().scrape())));
         } catch (RuntimeException | IOException e) {
             proxy.close();
-            claim.close();
+            closeQuietly(claim, recorder, journal, engine, watcher);
             throw e;
         }
     }
