@@ -110,7 +110,9 @@ final class Why implements Callable<Integer> {
     private static String endsWhen(TiedContainer c) {
         return switch (c.tie()) {
             case SESSION -> "its stdin session closes, or " + c.owner().describe() + " or " + c.host().describe()
-                    + " exits";
+                    + " exits" + (c.ancestry().processes().size() > 1 ? ", or a process above it up to its session"
+                    + " leader (pid-start " + c.ancestry().label().substring(c.ancestry().label().indexOf(',') + 1) + ")"
+                    : "");
             case OWNER -> c.owner().describe() + " exits";
             case HOST -> c.host().describe() + " exits";
             case NONE -> "never by tether (tie none): stop and remove it yourself, or let its restart policy decide";

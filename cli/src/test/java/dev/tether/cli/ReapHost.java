@@ -13,7 +13,7 @@ import dev.tether.proxy.Engine;
 
 /**
  * A stdio MCP host, as small as it gets: a bash process in a session and process group of its own ({@code setsid})
- * that starts {@code docker run -i --rm … IMAGE sh -c SERVER} as a coprocess, with pipes for the CLI's stdin and
+ * that starts {@code docker run -i --rm … IMAGE sh -c SERVER} (or a wrapper that runs it) as a coprocess, with pipes for the CLI's stdin and
  * stdout, exactly as an MCP client spawns a stdio server. It reads one command a line from the test:
  * <ul>
  * <li>{@code send}: writes {@code ping} to the server and prints {@code ECHO got ping};
@@ -27,9 +27,7 @@ import dev.tether.proxy.Engine;
 final class ReapHost implements AutoCloseable {
 
     private static final String SCRIPT = """
-            docker=$1 name=$2 label=$3 server=$4; shift 4
-            coproc CLI { exec "$docker" run -i --rm --name "$name" --label "$label" --network none "$@" \
-                tether-test/busybox:1 sh -c "$server"; }
+            coproc CLI { exec "$@"; }
             cli=$CLI_PID out=${CLI[0]} in=${CLI[1]}
             if ! read -r line <&"$out"; then echo "NO-SERVER"; exit 1; fi
             echo "READY $$ $cli $line"
@@ -62,14 +60,30 @@ final class ReapHost implements AutoCloseable {
 
     /** Starts the host; returns once the server answered through tether on {@code socket}. */
     static ReapHost start(String dockerBinary, Path socket, String name, String... runArgs) {
-        List<String> command = new ArrayList<>(List.of("setsid", "bash", "-c", SCRIPT, "mcp-host",
-                dockerBinary, name, Engine.labelArg(), ReapKit.STUBBORN_SERVER));
+        return launch(socket, name, dockerRun(dockerBinary, name, runArgs));
+    }
+
+    /** {@code docker run -i --rm … IMAGE sh -c SERVER}: what the host starts, alone or through a wrapper. */
+    static List<String> dockerRun(String dockerBinary, String name, String... runArgs) {
+        List<String> command = new ArrayList<>(List.of(dockerBinary, "run", "-i", "--rm", "--name", name, "--label",
+                Engine.labelArg(), "--network", "none"));
         command.addAll(List.of(runArgs));
+        command.addAll(List.of(Engine.TEST_IMAGE, "sh", "-c", ReapKit.STUBBORN_SERVER));
+        return command;
+    }
+
+    /**
+     * Starts a host that runs {@code launch} (a {@link #dockerRun} or a wrapper around one) with pipes; returns once
+     * the server answered. {@link #cliHandle} is then the process the host started, the wrapper if there is one.
+     */
+    static ReapHost launch(Path socket, String name, List<String> launch) {
+        List<String> command = new ArrayList<>(List.of("setsid", "bash", "-c", SCRIPT, "mcp-host"));
+        command.addAll(launch);
         ProcessBuilder pb = new ProcessBuilder(command);
         ReapKit.dockerEnv(pb.environment(), socket);
         Cli.Running host;
         try {
-            host = new Cli.Running("mcp host running " + dockerBinary + " run -i " + name, pb.start());
+            host = new Cli.Running("mcp host running " + String.join(" ", launch.subList(0, 2)) + "… " + name, pb.start());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -55,7 +55,8 @@ class WhyIT {
                     .contains("owner      pid " + session.pid() + " (docker), alive since ")
                     .contains("tether     pid " + tether.pid() + " created it; it runs and watches this container")
                     .contains("ends when  its stdin session closes, or pid " + session.pid() + " (docker) or pid "
-                            + ProcessHandle.current().pid() + " (java) exits")
+                            + ProcessHandle.current().pid() + " (java) exits, or a process above it up to its session"
+                            + " leader (pid-start ")
                     .containsPattern("now +waiting: pid \\d+ is alive")
                     .containsPattern("create +tie session");
         }

@@ -92,6 +92,7 @@ public final class CreateLabeler {
         labels.put(TetherLabels.HOST_PID, Long.toString(caller.host().pid()));
         labels.put(TetherLabels.HOST_START, Long.toString(caller.host().startTicks()));
         labels.put(TetherLabels.HOST_EXE, caller.host().exe());
+        labels.put(TetherLabels.ANCESTORS, caller.ancestry().label());
         labels.put(TetherLabels.TIE, choice.tie().label());
         labels.put(TetherLabels.WHY, choice.why());
         labels.put(TetherLabels.INSTANCE, instance);

@@ -9,6 +9,11 @@ public final class TetherLabels {
     public static final String HOST_PID = "dev.tether.host.pid";
     public static final String HOST_START = "dev.tether.host.start";
     public static final String HOST_EXE = "dev.tether.host.exe";
+    /**
+     * The owner's ancestors at create time, as {@link Ancestry#label()} writes them: its parent (the host) first, up
+     * to the first session leader or init. A stdio session ends when any of them does.
+     */
+    public static final String ANCESTORS = "dev.tether.ancestors";
     public static final String TIE = "dev.tether.tie";
     /** The rule that chose the tie, in words ({@link TieChoice#why()}), for {@code tether why} and the journal. */
     public static final String WHY = "dev.tether.why";

@@ -136,16 +136,17 @@ class CreateLabelerPropertyTest {
     }
 
     private static Map<String, String> identity(Caller caller, Tie tie) {
-        return Map.of(
-                TetherLabels.OWNER_PID, Long.toString(caller.owner().pid()),
-                TetherLabels.OWNER_START, Long.toString(caller.owner().startTicks()),
-                TetherLabels.OWNER_EXE, caller.owner().exe(),
-                TetherLabels.HOST_PID, Long.toString(caller.host().pid()),
-                TetherLabels.HOST_START, Long.toString(caller.host().startTicks()),
-                TetherLabels.HOST_EXE, caller.host().exe(),
-                TetherLabels.TIE, tie.label(),
-                TetherLabels.INSTANCE, "tether-1",
-                TetherLabels.BOOT, "boot-abc",
-                TetherLabels.PID_NAMESPACE, "pid:[4026531836]");
+        return Map.ofEntries(
+                Map.entry(TetherLabels.OWNER_PID, Long.toString(caller.owner().pid())),
+                Map.entry(TetherLabels.OWNER_START, Long.toString(caller.owner().startTicks())),
+                Map.entry(TetherLabels.OWNER_EXE, caller.owner().exe()),
+                Map.entry(TetherLabels.HOST_PID, Long.toString(caller.host().pid())),
+                Map.entry(TetherLabels.HOST_START, Long.toString(caller.host().startTicks())),
+                Map.entry(TetherLabels.HOST_EXE, caller.host().exe()),
+                Map.entry(TetherLabels.ANCESTORS, caller.ancestry().label()),
+                Map.entry(TetherLabels.TIE, tie.label()),
+                Map.entry(TetherLabels.INSTANCE, "tether-1"),
+                Map.entry(TetherLabels.BOOT, "boot-abc"),
+                Map.entry(TetherLabels.PID_NAMESPACE, "pid:[4026531836]"));
     }
 }

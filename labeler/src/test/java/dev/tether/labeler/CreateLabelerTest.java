@@ -46,6 +46,7 @@ class CreateLabelerTest {
                     entry(TetherLabels.HOST_PID, "4000"),
                     entry(TetherLabels.HOST_START, "900000"),
                     entry(TetherLabels.HOST_EXE, "/usr/bin/bash"),
+                    entry(TetherLabels.ANCESTORS, "4000-900000"),
                     entry(TetherLabels.TIE, "owner"),
                     entry(TetherLabels.WHY, SDK_WHY),
                     entry(TetherLabels.INSTANCE, "tether-1"),
@@ -57,7 +58,7 @@ class CreateLabelerTest {
 
         @Test
         void nullLabelsGetTethersOnly() {
-            assertThat(labelsOf(forward("{\"Labels\":null}"))).hasSize(11).containsKey(TetherLabels.OWNER_PID);
+            assertThat(labelsOf(forward("{\"Labels\":null}"))).hasSize(12).containsKey(TetherLabels.OWNER_PID);
         }
 
         @Test
@@ -86,7 +87,7 @@ class CreateLabelerTest {
             CreateDecision.Forward forward =
                     forward("{\"Labels\":{\"a\":\"1\",\"c\":\"1\"},\"labels\":{\"b\":\"2\",\"c\":\"2\"}}");
 
-            assertThat(labelsOf(forward)).contains(entry("a", "1"), entry("b", "2"), entry("c", "2")).hasSize(14);
+            assertThat(labelsOf(forward)).contains(entry("a", "1"), entry("b", "2"), entry("c", "2")).hasSize(15);
             assertThat(rootKeys(forward)).containsExactly("Labels");
         }
 
@@ -94,7 +95,7 @@ class CreateLabelerTest {
         void laterNullEmptiesLabels() {
             Map<String, String> labels = labelsOf(forward("{\"Labels\":{\"a\":\"1\"},\"labels\":null}"));
 
-            assertThat(labels).doesNotContainKey("a").hasSize(11);
+            assertThat(labels).doesNotContainKey("a").hasSize(12);
         }
 
         @Test
@@ -139,7 +140,33 @@ class CreateLabelerTest {
                     entry(TetherLabels.OWNER_EXE, ""),
                     entry(TetherLabels.HOST_PID, "0"),
                     entry(TetherLabels.HOST_START, "0"),
-                    entry(TetherLabels.HOST_EXE, ""));
+                    entry(TetherLabels.HOST_EXE, ""),
+                    entry(TetherLabels.ANCESTORS, ""));
+        }
+
+        @Test
+        void theOwnersAncestryIsLabelledNearestFirstAndReadsBack() {
+            ProcessId wrapper = new ProcessId(4100, 910000, "/usr/bin/dash");
+            ProcessId host = new ProcessId(4050, 905000, "/usr/bin/node");
+            Ancestry ancestry = new Ancestry(List.of(wrapper, host, SHELL));
+            Caller cli = new Caller(new ProcessId(4200, 920000, "/usr/bin/docker"), wrapper, ancestry, List.of("docker"),
+                    Optional.empty());
+
+            Map<String, String> labels = labelsOf(forward("{\"OpenStdin\":true,\"AttachStdin\":true}", cli));
+
+            assertThat(labels).contains(entry(TetherLabels.HOST_PID, "4100"),
+                    entry(TetherLabels.ANCESTORS, "4100-910000,4050-905000,4000-900000"));
+            assertThat(Ancestry.parse(labels.get(TetherLabels.ANCESTORS)).orElseThrow().processes())
+                    .as("read back: pid and start time, which is what identifies a process")
+                    .containsExactly(new ProcessId(4100, 910000, ""), new ProcessId(4050, 905000, ""),
+                            new ProcessId(4000, 900000, ""));
+        }
+
+        @Test
+        void clientCannotClaimAnotherAncestry() {
+            Map<String, String> labels = labelsOf(forward("{\"Labels\":{\"dev.tether.ancestors\":\"1-1\"}}"));
+
+            assertThat(labels).containsEntry(TetherLabels.ANCESTORS, "4000-900000");
         }
 
         @Test
@@ -526,6 +553,7 @@ class CreateLabelerTest {
         return "\"dev.tether.owner.pid\":\"4242\",\"dev.tether.owner.start\":\"987654\","
                 + "\"dev.tether.owner.exe\":\"/usr/lib/jvm/temurin-25/bin/java\",\"dev.tether.host.pid\":\"4000\","
                 + "\"dev.tether.host.start\":\"900000\",\"dev.tether.host.exe\":\"/usr/bin/bash\","
+                + "\"dev.tether.ancestors\":\"4000-900000\","
                 + "\"dev.tether.tie\":\"" + tie + "\",\"dev.tether.why\":\"" + SDK_WHY + "\",\"dev.tether.instance\":\"tether-1\",\"dev.tether.boot\":\"boot-abc\","
                 + "\"dev.tether.pidns\":\"pid:[4026531836]\"";
     }

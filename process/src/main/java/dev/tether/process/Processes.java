@@ -1,5 +1,6 @@
 package dev.tether.process;
 
+import dev.tether.labeler.Ancestry;
 import dev.tether.labeler.ProcessId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -19,9 +21,15 @@ public final class Processes {
     /**
      * The fields of /proc/PID/stat that tether needs.
      *
-     * @param state field 3: R, S, D, Z (zombie: exited, not yet reaped by its parent), X, ...
+     * @param state   field 3: R, S, D, Z (zombie: exited, not yet reaped by its parent), X, ...
+     * @param session field 6: the session id, the pid of the session's leader
      */
-    public record Stat(char state, long parent, long startTicks) {
+    public record Stat(char state, long parent, long session, long startTicks) {
+
+        /** Leads its session: a login shell, a terminal's shell, a {@code setsid} process, a service. */
+        public boolean leadsSession(long pid) {
+            return session == pid;
+        }
 
         /** Exited: a zombie has only its exit status left for its parent to collect. */
         public boolean exited() {
@@ -51,6 +59,41 @@ public final class Processes {
                 .filter(s -> s.startTicks() == child.startTicks())
                 .map(s -> identify(s.parent()))
                 .orElse(ProcessId.UNKNOWN);
+    }
+
+    /**
+     * The processes above {@code child} now, nearest first: its parent, the parent's parent, and so on up to and
+     * including the first that leads its session or is init (pid 1), at most {@link Ancestry#MAX}. That is where
+     * whatever launched {@code child} lives: a terminal's shell, an MCP host and the wrappers it started
+     * ({@code sh -c}, {@code timeout}, {@code npx}) all sit between {@code child} and its session leader.
+     *
+     * <p>Empty when {@code child} is no longer that process. The walk stops early where a process cannot be read (gone
+     * meanwhile, another PID namespace's parent, pid 0). A child subreaper ({@code PR_SET_CHILD_SUBREAPER}) is no
+     * stop: /proc does not show that flag (only {@code prctl} on the process itself reads it), so the chain goes on
+     * past it to its session leader.
+     */
+    public static Ancestry ancestry(ProcessId child) {
+        List<ProcessId> chain = new ArrayList<>();
+        ProcessId below = child;
+        while (chain.size() < Ancestry.MAX) {
+            long belowStart = below.startTicks();
+            Optional<Stat> belowStat = stat(below.pid()).filter(s -> s.startTicks() == belowStart);
+            if (belowStat.isEmpty() || belowStat.get().parent() <= 0) {
+                break;
+            }
+            long pid = belowStat.get().parent();
+            Optional<Stat> stat = stat(pid);
+            if (stat.isEmpty()) {
+                break;
+            }
+            ProcessId parent = new ProcessId(pid, stat.get().startTicks(), exe(pid));
+            chain.add(parent);
+            if (pid == 1 || stat.get().leadsSession(pid)) {
+                break;
+            }
+            below = parent;
+        }
+        return new Ancestry(chain);
     }
 
     /** The command line, or empty if it cannot be read (gone, a zombie, or a kernel thread). */
@@ -150,6 +193,6 @@ public final class Processes {
         String text = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         // The command name (field 2) may hold spaces and parentheses: fields are counted from its last ')'.
         String[] fields = text.substring(text.lastIndexOf(')') + 2).split(" ");
-        return new Stat(fields[0].charAt(0), Long.parseLong(fields[1]), Long.parseLong(fields[19]));
+        return new Stat(fields[0].charAt(0), Long.parseLong(fields[1]), Long.parseLong(fields[3]), Long.parseLong(fields[19]));
     }
 }

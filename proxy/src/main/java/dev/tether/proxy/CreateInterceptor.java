@@ -1,6 +1,7 @@
 package dev.tether.proxy;
 
 import dev.tether.process.Processes;
+import dev.tether.labeler.Ancestry;
 import dev.tether.labeler.Caller;
 import dev.tether.labeler.CreateDecision;
 import dev.tether.labeler.CreateLabeler;
@@ -39,9 +40,10 @@ final class CreateInterceptor {
     /** @return the labelled request to send, or the refusal the labeler gave */
     Decision intercept(ByteBuf rawHead, RequestHead head, byte[] body, Peer peer) {
         ProcessId owner = peer.process();
-        // The host is read now, not at connect time: it is the CLI's parent when the container is made.
-        Caller caller = new Caller(owner, owner.isKnown() ? Processes.parentOf(owner) : ProcessId.UNKNOWN,
-                peer.command(), head.value(TESTCONTAINERS_SESSION));
+        // The host is read now, not at connect time: it is the CLI's parent when the container is made, the first of
+        // its ancestors up to the launching session's leader (wrappers that do not exec sit between them).
+        Ancestry ancestry = owner.isKnown() ? Processes.ancestry(owner) : Ancestry.NONE;
+        Caller caller = new Caller(owner, ancestry.parent(), ancestry, peer.command(), head.value(TESTCONTAINERS_SESSION));
         return switch (labeler.decide(body, caller)) {
             case CreateDecision.Refuse refuse -> {
                 log.info("refused a create from {}: {}", owner.describe(), refuse.reason());

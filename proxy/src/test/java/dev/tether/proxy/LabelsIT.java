@@ -72,6 +72,8 @@ class LabelsIT {
         assertThat(labels.path(TetherLabels.HOST_PID).asText()).as(labels.toString()).isEqualTo(Long.toString(JVM));
         assertThat(labels.path(TetherLabels.HOST_START).asText()).as(labels.toString()).isEqualTo(startTicks(JVM));
         assertThat(labels.path(TetherLabels.HOST_EXE).asText()).as(labels.toString()).isEqualTo(exe(JVM));
+        assertThat(labels.path(TetherLabels.ANCESTORS).asText()).as("the host first, then its own ancestors: "
+                + labels).startsWith(JVM + "-" + startTicks(JVM));
         assertThat(labels.path(TetherLabels.TIE).asText()).as(labels.toString()).isEqualTo("session");
         assertThat(labels.path(TetherLabels.INSTANCE).asText()).as(labels.toString()).isEqualTo(tether.proxy().instance());
         assertThat(labels.path(Engine.TEST_LABEL).asText()).as("the client's own label").isEqualTo(Engine.RUN_ID);

@@ -5,6 +5,7 @@ import dev.tether.labeler.ProcessId;
 import dev.tether.labeler.Tie;
 import dev.tether.process.Liveness;
 import dev.tether.process.Processes;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -14,12 +15,20 @@ import java.util.function.Function;
  *
  * @param self         the instance label of the tether judging, or empty for a one-off sweep
  * @param pidNamespace where this tether reads pids: a container labelled in another namespace is not its to judge
+ * @param parentOf     a living process's parent now ({@link ProcessId#UNKNOWN} when that cannot be read): a session's
+ *                     CLI with another parent than the one recorded was orphaned, its launch is over
  */
-public record Judge(String self, String bootId, String pidNamespace, Function<ProcessId, Liveness> liveness) {
+public record Judge(String self, String bootId, String pidNamespace, Function<ProcessId, Liveness> liveness,
+                    Function<ProcessId, ProcessId> parentOf) {
+
+    /** A judge that never reads a parent: it judges sessions by the liveness of what they are tied to alone. */
+    public Judge(String self, String bootId, String pidNamespace, Function<ProcessId, Liveness> liveness) {
+        this(self, bootId, pidNamespace, liveness, p -> ProcessId.UNKNOWN);
+    }
 
     /** The judge of this machine as it is now: its boot, its PID namespace and {@code /proc}. */
     public static Judge ofThisMachine(String self) {
-        return new Judge(self, Processes.bootId(), Processes.pidNamespace(), Processes::liveness);
+        return new Judge(self, Processes.bootId(), Processes.pidNamespace(), Processes::liveness, Processes::parentOf);
     }
 
     public Verdict judge(TiedContainer c) {
@@ -44,11 +53,7 @@ public record Judge(String self, String bootId, String pidNamespace, Function<Pr
         return switch (c.tie()) {
             case OWNER -> reapIfDead(c, c.owner(), Reason.OWNER_EXITED);
             case HOST -> reapIfDead(c, c.host(), Reason.HOST_EXITED);
-            case SESSION -> {
-                Verdict owner = reapIfDead(c, c.owner(), Reason.OWNER_EXITED);
-                Verdict host = reapIfDead(c, c.host(), Reason.HOST_EXITED);
-                yield owner instanceof Verdict.Reap || host instanceof Verdict.Spare ? owner : host;
-            }
+            case SESSION -> session(c);
             case NONE -> throw new IllegalStateException("handled above");
         };
     }
@@ -75,6 +80,41 @@ public record Judge(String self, String bootId, String pidNamespace, Function<Pr
             found = Liveness.ALIVE;
         }
         return Optional.of(found);
+    }
+
+    /**
+     * A stdio session ends with its CLI, with its host, or with any process between the host and the launching
+     * session's leader: the host may be a wrapper ({@code sh -c "docker run …; true"}, {@code timeout}, {@code npx})
+     * that outlives whoever started it. The owner comes first, then the ancestors nearest first, so the verdict
+     * names the nearest death.
+     */
+    private Verdict session(TiedContainer c) {
+        Verdict owner = reapIfDead(c, c.owner(), Reason.OWNER_EXITED);
+        if (owner instanceof Verdict.Reap) {
+            return owner;
+        }
+        List<ProcessId> ancestors = c.ancestry().isEmpty() ? List.of(c.host()) : c.ancestry().processes();
+        Verdict watched = null;
+        for (ProcessId ancestor : ancestors) {
+            // One that was never identified or cannot be judged is passed over: the session waits on the rest.
+            switch (reapIfDead(c, ancestor, Reason.HOST_EXITED)) {
+                case Verdict.Reap reap -> {
+                    return reap;
+                }
+                case Verdict.Watch watch -> watched = watched == null ? watch : watched;
+                case Verdict.Spare spare -> { }
+            }
+        }
+        if (owner instanceof Verdict.Watch && c.host().isKnown() && sameBoot(c)) {
+            // Orphaned: the CLI's parent is no longer the recorded one, so that one ended, even where its own death
+            // cannot be read (hidden from tether: liveness unknown). Only a known, different parent counts: a CLI
+            // whose parent cannot be read is no evidence.
+            ProcessId parent = parentOf.apply(c.owner());
+            if (parent.isKnown() && !TiedContainer.same(parent, c.host())) {
+                return new Verdict.Reap(Reason.HOST_EXITED, c.host());
+            }
+        }
+        return watched != null ? watched : owner;
     }
 
     private Verdict reapIfDead(TiedContainer c, ProcessId process, Reason reason) {

@@ -164,6 +164,78 @@ class JudgeTest {
                 .as("another tether's container: spared, yet its host is dead").contains(Liveness.DEAD);
     }
 
+    // ---------------------------------------------------------------- a session launched through wrappers
+
+    /** An MCP host (not a session leader) under a terminal's shell, which ran docker through sh -c: CLI <- HOST <- ... */
+    private static final ProcessId LAUNCHER = new ProcessId(80, 800, "");
+    private static final ProcessId LEADER = new ProcessId(70, 700, "");
+    private static final Map<String, String> CHAIN = Map.of(TetherLabels.ANCESTORS, "90-900,80-800,70-700");
+
+    @Test
+    void aSessionEndsWhenAnyRecordedAncestorDiesNamingTheNearestDead() {
+        alive = Set.of(OWNER, HOST, LAUNCHER, LEADER);
+        assertThat(judge().judge(container("session", CHAIN))).isEqualTo(new Verdict.Watch("pid 90 is alive"));
+
+        alive = Set.of(OWNER, HOST, LEADER);
+        assertThat(judge().judge(container("session", CHAIN))).as("the launcher above the wrapper died")
+                .isEqualTo(new Verdict.Reap(Reason.HOST_EXITED, LAUNCHER));
+        alive = Set.of(OWNER, HOST, LAUNCHER);
+        assertThat(judge().judge(container("session", CHAIN))).as("the terminal's shell closed")
+                .isEqualTo(new Verdict.Reap(Reason.HOST_EXITED, LEADER));
+        alive = Set.of(OWNER, LEADER);
+        assertThat(judge().judge(container("session", CHAIN))).as("the host itself, named with its exe")
+                .isEqualTo(new Verdict.Reap(Reason.HOST_EXITED, HOST));
+        alive = Set.of(HOST, LAUNCHER, LEADER);
+        assertThat(judge().judge(container("session", CHAIN))).isEqualTo(new Verdict.Reap(Reason.OWNER_EXITED, OWNER));
+    }
+
+    @Test
+    void onlyASessionWaitsOnTheAncestorsAboveItsHost() {
+        alive = Set.of(OWNER, HOST);
+        assertThat(judge().judge(container("owner", CHAIN))).isInstanceOf(Verdict.Watch.class);
+        assertThat(judge().judge(container("host", CHAIN))).isInstanceOf(Verdict.Watch.class);
+        assertThat(judge().judge(container("none", CHAIN))).isInstanceOf(Verdict.Spare.class);
+        assertThat(container("host", CHAIN).tiedTo()).containsExactly(HOST);
+    }
+
+    @Test
+    void aSessionWatchesItsOwnerAndEveryRecordedAncestor() {
+        assertThat(container("session", CHAIN).tiedTo()).containsExactly(OWNER, HOST, LAUNCHER, LEADER);
+        assertThat(container("session", Map.of()).tiedTo()).as("labelled before ancestries were").containsExactly(OWNER, HOST);
+        assertThat(container("session", Map.of(TetherLabels.ANCESTORS, "90-900")).tiedTo()).containsExactly(OWNER, HOST);
+
+        alive = Set.of(OWNER, HOST, LAUNCHER);
+        assertThat(judge().tiesLiveness(container("session", CHAIN))).contains(Liveness.DEAD);
+    }
+
+    @Test
+    void anAncestryThatDoesNotBeginWithTheHostIsReadAsTheHostAlone() {
+        alive = Set.of(OWNER, HOST);
+        for (String label : List.of("91-900,80-800", "garbage", "90-900,x")) {
+            TiedContainer c = container("session", Map.of(TetherLabels.ANCESTORS, label));
+            assertThat(c.tiedTo()).as(label).containsExactly(OWNER, HOST);
+            assertThat(judge().judge(c)).as(label).isInstanceOf(Verdict.Watch.class);
+        }
+    }
+
+    @Test
+    void aCliReparentedAwayFromItsRecordedParentEndsItsSession() {
+        alive = Set.of(OWNER, HOST, LAUNCHER, LEADER);
+        ProcessId init = new ProcessId(1, 1, "/sbin/init");
+        Judge orphaned = new Judge(SELF, BOOT, PIDNS, judge().liveness(), p -> p.equals(OWNER) ? init : ProcessId.UNKNOWN);
+        Judge unreadable = new Judge(SELF, BOOT, PIDNS, judge().liveness(), p -> ProcessId.UNKNOWN);
+        Judge stillItsChild = new Judge(SELF, BOOT, PIDNS, judge().liveness(), p -> p.equals(OWNER) ? HOST : ProcessId.UNKNOWN);
+
+        assertThat(orphaned.judge(container("session", CHAIN))).as("its parent is init now, whatever the host's pid reads")
+                .isEqualTo(new Verdict.Reap(Reason.HOST_EXITED, HOST));
+        assertThat(unreadable.judge(container("session", CHAIN))).isInstanceOf(Verdict.Watch.class);
+        assertThat(stillItsChild.judge(container("session", CHAIN))).isInstanceOf(Verdict.Watch.class);
+        assertThat(orphaned.judge(container("owner", CHAIN))).as("an owner tie has no host to leave")
+                .isInstanceOf(Verdict.Watch.class);
+        assertThat(orphaned.judge(container("session", Map.of(TetherLabels.HOST_PID, "0"))))
+                .as("no recorded parent to compare with").isInstanceOf(Verdict.Watch.class);
+    }
+
     @Test
     void labelsNotInTethersShapeAreNotTethersContainer() {
         assertThat(TiedContainer.of(info(Map.of("dev.tether.tie", "owner")))).as("no instance").isEmpty();
