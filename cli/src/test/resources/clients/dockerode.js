@@ -9,26 +9,11 @@
 'use strict';
 const Docker = require('dockerode');
 const { PassThrough } = require('stream');
+const { error, operation, readAll, untarFirst } = require('./matrix-kit');
 
 const TIMEOUT_MS = 20000; // every operation: none can hang the test
 const STUBBORN = 'trap "" TERM; while :; do sleep 1; done';
 const docker = new Docker();
-
-function emit(op, result) {
-  process.stdout.write('OP ' + op + ' ' + JSON.stringify(sorted(result)) + '\n');
-}
-
-function sorted(v) {
-  if (Array.isArray(v)) return v.map(sorted);
-  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])]));
-  }
-  return Buffer.isBuffer(v) ? v.toString() : v;
-}
-
-function error(e) {
-  return { error: (e.statusCode ? e.statusCode + ' ' : '') + (e.json && e.json.message ? e.json.message : String(e.message || e)) };
-}
 
 async function step(r, key, fn) {
   try {
@@ -41,14 +26,6 @@ async function step(r, key, fn) {
   }
 }
 
-function within(promise, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(what + ' did not finish within ' + TIMEOUT_MS + ' ms')), TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 function demux(raw) {
   let out = '', err = '', i = 0;
   while (i + 8 <= raw.length) {
@@ -58,16 +35,6 @@ function demux(raw) {
     i += 8 + size;
   }
   return { stdout: out, stderr: err };
-}
-
-function readAll(stream) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    stream.on('data', (c) => chunks.push(Buffer.from(c)));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('close', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 }
 
 // One regular file in a ustar archive: what put_archive takes and get_archive gives.
@@ -90,23 +57,9 @@ function tarOf(name, content) {
   return Buffer.concat([header, body, Buffer.alloc(1024)]);
 }
 
-function untarFirst(buf) {
-  const name = buf.subarray(0, 100).toString().replace(/\0.*$/s, '');
-  const size = parseInt(buf.subarray(124, 136).toString().replace(/\0.*$/s, '').trim(), 8);
-  return { member: name, content: buf.subarray(512, 512 + size).toString() };
-}
-
 async function matrix(prefix, runId, image) {
   const base = { Image: image, Labels: { 'dev.tether.test': runId }, HostConfig: { NetworkMode: 'none' } };
-  const op = async (name, fn) => {
-    const r = {};
-    try {
-      await within(fn(r), name);
-    } catch (e) {
-      r.error = error(e).error;
-    }
-    emit(name, r);
-  };
+  const op = operation(TIMEOUT_MS);
 
   await op('version', async (r) => {
     await step(r, 'ping', async () => (await docker.ping()).toString());

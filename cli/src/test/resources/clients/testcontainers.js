@@ -6,51 +6,13 @@
 // offers on one container: start (and its log wait), exec, copy to and from, logs, stop (which removes).
 'use strict';
 const { GenericContainer, Wait } = require('testcontainers');
+const { operation, readAll, untarFirst } = require('./matrix-kit');
 
 const TIMEOUT_MS = 30000;
 
-function emit(op, result) {
-  process.stdout.write('OP ' + op + ' ' + JSON.stringify(result) + '\n');
-}
-
-function error(e) {
-  return { error: String(e && e.message ? e.message : e) };
-}
-
-function within(promise, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(what + ' did not finish within ' + TIMEOUT_MS + ' ms')), TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function readAll(stream) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    stream.on('data', (c) => chunks.push(Buffer.from(c)));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
-
-function untarFirst(buf) {
-  const name = buf.subarray(0, 100).toString().replace(/\0.*$/s, '');
-  const size = parseInt(buf.subarray(124, 136).toString().replace(/\0.*$/s, '').trim(), 8);
-  return { member: name, content: buf.subarray(512, 512 + size).toString() };
-}
-
 async function matrix(prefix, runId, image) {
   let container;
-  const op = async (name, fn) => {
-    const r = {};
-    try {
-      await within(fn(r), name);
-    } catch (e) {
-      r.error = error(e).error;
-    }
-    emit(name, r);
-  };
+  const op = operation(TIMEOUT_MS);
   await op('run-rm', async (r) => {
     container = await new GenericContainer(image)
       .withName(prefix + '-tc')
