@@ -171,7 +171,7 @@ final class Audit implements Callable<Integer> {
 
         private final Clock clock;
         private final Instant from;
-        private final String container;
+        private final ContainerRef container;
         private final boolean json;
         private final Path path;
         private final PrintStream out = System.out;
@@ -185,7 +185,7 @@ final class Audit implements Callable<Integer> {
         View(Clock clock, Instant from, String container, boolean json, Path path) {
             this.clock = clock;
             this.from = from;
-            this.container = container == null ? null : stripSlash(container.strip());
+            this.container = container == null ? null : ContainerRef.of(container);
             this.json = json;
             this.path = path;
         }
@@ -196,7 +196,7 @@ final class Audit implements Callable<Integer> {
             String id = record.path("container").asText("");
             boolean create = "create".equals(record.path("event").asText());
             if (create) {
-                String name = stripSlash(record.path("name").asText(""));
+                String name = ContainerRef.withoutSlash(record.path("name").asText(""));
                 if (!name.isEmpty()) {
                     names.put(id, name);
                 }
@@ -214,7 +214,7 @@ final class Audit implements Callable<Integer> {
                 }
                 return;
             }
-            table.add(time(record), names.getOrDefault(id, shortId(id)), record.path("event").asText("-"),
+            table.add(time(record), names.getOrDefault(id, ContainerRef.shortId(id)), record.path("event").asText("-"),
                     owners.getOrDefault(id, "-"), detail(record, create));
             if (caughtUp) {
                 out.flush();
@@ -248,7 +248,7 @@ final class Audit implements Callable<Integer> {
             if (container == null) {
                 return true;
             }
-            return (container.length() >= 4 && id.startsWith(container)) || container.equals(names.get(id));
+            return container.names(id, names.get(id));
         }
 
         private boolean recent(JsonNode record) {
@@ -302,14 +302,6 @@ final class Audit implements Callable<Integer> {
                 return p.asText();
             }
             return Table.process(new ProcessId(p.path("pid").asLong(0), 0, p.path("exe").asText("")));
-        }
-
-        private static String shortId(String id) {
-            return id.isEmpty() ? "-" : id.substring(0, Math.min(12, id.length()));
-        }
-
-        private static String stripSlash(String name) {
-            return name.startsWith("/") ? name.substring(1) : name;
         }
     }
 }

@@ -75,7 +75,7 @@ final class Why implements Callable<Integer> {
             return 1;
         }
         String id = story.getFirst().path("container").asText();
-        row("container", shortId(id) + nameIn(story) + ": gone");
+        row("container", ContainerRef.shortId(id) + nameIn(story) + ": gone");
         story.stream().filter(r -> r.path("event").asText().equals("create")).findFirst().ifPresent(create ->
                 row("tie", create.path("tie").asText("?") + ": " + create.path("why").asText("(not recorded)")));
         printStory(story);
@@ -162,12 +162,11 @@ final class Why implements Callable<Integer> {
         if (!JournalReader.exists(journal)) {
             return List.of();
         }
-        String wanted = container.startsWith("/") ? container.substring(1) : container;
+        ContainerRef wanted = ContainerRef.of(container);
         try (Stream<JsonNode> records = JournalReader.read(journal)) {
             List<JsonNode> all = records.toList();
             String match = id.orElseGet(() -> all.stream()
-                    .filter(r -> (wanted.length() >= 4 && r.path("container").asText().startsWith(wanted))
-                            || wanted.equals(stripSlash(r.path("name").asText())))
+                    .filter(r -> wanted.names(r.path("container").asText(), r.path("name").asText(null)))
                     .map(r -> r.path("container").asText()).reduce((first, last) -> last).orElse(""));
             return all.stream().filter(r -> !match.isEmpty() && r.path("container").asText().equals(match)).toList();
         }
@@ -194,16 +193,8 @@ final class Why implements Callable<Integer> {
     }
 
     private static String nameIn(List<JsonNode> story) {
-        return story.stream().map(r -> stripSlash(r.path("name").asText())).filter(n -> !n.isEmpty()).findFirst()
+        return story.stream().map(r -> ContainerRef.withoutSlash(r.path("name").asText())).filter(n -> !n.isEmpty()).findFirst()
                 .map(n -> " (" + n + ")").orElse("");
-    }
-
-    private static String stripSlash(String name) {
-        return name.startsWith("/") ? name.substring(1) : name;
-    }
-
-    private static String shortId(String id) {
-        return id.length() > 12 ? id.substring(0, 12) : id;
     }
 
     private void row(String what, String text) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tether.daemon.Durations;
 import dev.tether.daemon.Settings;
+import dev.tether.proxy.ProxyConfig;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -26,7 +27,8 @@ class UpOptionsTest {
         Up up = parse();
         assertThat(up.grace).isEqualTo(Durations.parse(Settings.GRACE)).isEqualTo(Duration.ofSeconds(3));
         assertThat(up.sweepInterval).isEqualTo(Durations.parse(Settings.SWEEP_INTERVAL));
-        assertThat(up.headTimeout).isEqualTo(Durations.parse(Settings.HEAD_TIMEOUT));
+        assertThat(up.headTimeout).isEqualTo(Durations.parse(Settings.HEAD_TIMEOUT))
+                .as("the relay's own default, for a proxy started without settings").isEqualTo(ProxyConfig.HEAD_TIMEOUT);
         assertThat(up.drain).isEqualTo(Durations.parse(Settings.DRAIN));
     }
 

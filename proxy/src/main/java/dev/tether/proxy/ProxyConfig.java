@@ -32,27 +32,7 @@ public record ProxyConfig(Path socket, Optional<String> socketGroup, Endpoint up
                 AllowedUids.ANYONE, Optional.empty());
     }
 
-    public ProxyConfig withForcedTie(Tie tie) {
-        return new ProxyConfig(socket, socketGroup, upstream, Optional.of(tie), headTimeout, mcpDefaults, allowedUids, tcp);
-    }
-
-    public ProxyConfig withSocketGroup(String group) {
-        return new ProxyConfig(socket, Optional.of(group), upstream, forcedTie, headTimeout, mcpDefaults, allowedUids, tcp);
-    }
-
     public ProxyConfig withHeadTimeout(Duration timeout) {
         return new ProxyConfig(socket, socketGroup, upstream, forcedTie, timeout, mcpDefaults, allowedUids, tcp);
-    }
-
-    public ProxyConfig withMcpDefaults(McpDefaults defaults) {
-        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, headTimeout, Optional.of(defaults), allowedUids, tcp);
-    }
-
-    public ProxyConfig withAllowedUids(AllowedUids uids) {
-        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, headTimeout, mcpDefaults, uids, tcp);
-    }
-
-    public ProxyConfig withTcp(TcpListen listen) {
-        return new ProxyConfig(socket, socketGroup, upstream, forcedTie, headTimeout, mcpDefaults, allowedUids, Optional.of(listen));
     }
 }
