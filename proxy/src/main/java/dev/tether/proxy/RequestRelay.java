@@ -79,6 +79,11 @@ final class RequestRelay extends ChannelDuplexHandler {
         owner = peers.identify(client);
         events.connectionOpened();
         upstream.connect(client, new ResponseRelay(client, exchange, events)).addListener((ChannelFuture f) -> {
+            if (f.isSuccess() && !client.isActive()) {
+                // The client left while this connection was being made: channelInactive found no engine to close.
+                f.channel().close();
+                return;
+            }
             if (f.isSuccess()) {
                 engine = f.channel();
                 exchange.engineConnected(engine);
