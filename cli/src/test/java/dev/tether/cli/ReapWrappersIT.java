@@ -84,7 +84,8 @@ class ReapWrappersIT {
         long death = System.nanoTime();
         ReapKit.sigkill(victim.host.hostHandle);
         assertThat(victim.host.cliHandle.isAlive()).as("the wrapper survives its host (reparented)").isTrue();
-        assertThat(victim.cli.isAlive()).as("so does the docker CLI, still the wrapper's child").isTrue();
+        // The docker CLI may live on too, or die of the pipe its host held: whichever, the reap below must name the
+        // host, not the CLI, so it is the host rule that ended the session.
 
         ReapKit.awaitGoneWithin(victim.host.name, death, GRACE.plus(SLACK), "(W) host SIGKILL, CLI under " + wrapper);
         assertThat(tether.awaitReaped(victim.host.name)).contains("its host exited (pid " + victim.host.hostPid() + ")");
