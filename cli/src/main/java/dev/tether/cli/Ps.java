@@ -9,7 +9,11 @@ import dev.tether.reaper.Judge;
 import dev.tether.reaper.TiedContainer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,7 +23,8 @@ import picocli.CommandLine.Mixin;
 @Command(name = "ps", mixinStandardHelpOptions = true,
         description = {"Lists the containers tether labelled, one line each.",
                 "Shows what each is tied to, whether that still lives, and whether its stdin session is attached",
-                "(asked of the running tether on --socket)."})
+                "(asked of the running tether on --socket), and what each running one costs now (memory and CPU, as `docker stats`",
+                "computes them); then the same totals per host process, the MCP host session that started them."})
 final class Ps implements Callable<Integer> {
 
     @Mixin
@@ -33,17 +38,27 @@ final class Ps implements Callable<Integer> {
         Path path = socket.path();
         ControlClient.Answer answer = ControlClient.get(ControlServer.socketFor(path), "/sessions");
         Optional<JsonNode> sessions = answer instanceof ControlClient.Answered a ? Optional.of(a.body()) : Optional.empty();
-        Table table = new Table(System.out, List.of("CONTAINER", "NAME", "IMAGE", "TIE", "OWNER", "HOST", "ALIVE", "AGE", "ATTACHED"));
+        Table table = new Table(System.out, List.of("CONTAINER", "NAME", "IMAGE", "TIE", "OWNER", "HOST", "ALIVE", "AGE",
+                "ATTACHED", "MEM", "CPU"));
         Judge judge = Judge.ofThisMachine("");
+        List<Costs.Costed> rows;
         try (EngineClient client = EngineClient.connect(engine.resolve(path))) {
-            for (String id : client.containersLabelled(TetherLabels.TIE)) {
-                client.inspect(id).flatMap(TiedContainer::of).ifPresent(c -> table.add(
-                        c.info().shortId(), c.info().name(), c.info().image(), c.tie().label(),
-                        Table.process(c.owner()), Table.process(c.host()), alive(judge, c),
-                        age(c.info().created().getEpochSecond()), attached(c, sessions)));
-            }
+            rows = Costs.of(client, client.containersLabelled(TetherLabels.TIE).stream()
+                    .flatMap(id -> client.inspect(id).flatMap(TiedContainer::of).stream()).toList());
+        }
+        // Grouped by the process that started them: which Claude Code or Cursor session holds which servers.
+        rows = rows.stream().sorted(Comparator.comparing((Costs.Costed r) -> !r.c().host().isKnown())
+                .thenComparingLong(r -> r.c().host().pid()).thenComparing(r -> r.c().info().created())).toList();
+        for (Costs.Costed r : rows) {
+            TiedContainer c = r.c();
+            table.add(c.info().shortId(), c.info().name(), c.info().image(), c.tie().label(),
+                    Table.process(c.owner()), Table.process(c.host()), alive(judge, c),
+                    age(c.info().created().getEpochSecond()), attached(c, sessions),
+                    r.usage().map(u -> Table.bytes(u.memoryBytes())).orElse("-"),
+                    r.usage().map(u -> Table.percent(u.cpuPercent())).orElse("-"));
         }
         table.print();
+        printByHost(rows);
         if (sessions.isEmpty()) {
             System.out.println("(ATTACHED is unknown: " + switch (answer) {
                 case ControlClient.Answered a -> "";
@@ -53,6 +68,23 @@ final class Ps implements Callable<Integer> {
             } + ")");
         }
         return 0;
+    }
+
+    /** One line per host process: how many containers it started, and what those that run cost together. */
+    private static void printByHost(List<Costs.Costed> rows) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        Map<ProcessId, List<Costs.Costed>> byHost = rows.stream()
+                .collect(Collectors.groupingBy(r -> r.c().host(), LinkedHashMap::new, Collectors.toList()));
+        System.out.println();
+        Table hosts = new Table(System.out, List.of("HOST", "CONTAINERS", "RUNNING", "MEM", "CPU"));
+        byHost.forEach((host, list) -> {
+            Costs.Total t = Costs.Total.of(list.stream().flatMap(r -> r.usage().stream()).toList());
+            hosts.add(Table.process(host), Integer.toString(list.size()), Integer.toString(t.running()),
+                    Table.bytes(t.memoryBytes()), Table.percent(t.cpuPercent()));
+        });
+        hosts.print();
     }
 
     /** Whether what the container waits on still lives, by the reaper's own rule. */

@@ -1,8 +1,13 @@
 package dev.tether.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.docker.Endpoint;
+import dev.tether.docker.EngineClient;
+import dev.tether.labeler.TetherLabels;
 import dev.tether.proxy.ControlServer;
+import dev.tether.reaper.TiedContainer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,7 +16,7 @@ import picocli.CommandLine.Option;
 /** {@code tether status}: asks the running tether what it is doing. */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {"Says whether tether is running and what it is doing.",
-                "Its sockets and upstream, the tied containers by mode, and the last reaps with their reason and",
+                "Its sockets and upstream, the tied containers by mode, what the running ones cost now (memory, CPU), and the last reaps with their reason and",
                 "time from death to gone. Exits 3 if no tether runs, 1 if it refuses you or its answer is wrong."})
 final class Status implements Callable<Integer> {
 
@@ -67,6 +72,7 @@ final class Status implements Callable<Integer> {
         StringBuilder tied = new StringBuilder();
         s.path("tied").properties().forEach(e -> tied.append(tied.isEmpty() ? "" : ", ").append(e.getValue().asLong()).append(' ').append(e.getKey()));
         System.out.println("  tied      " + (tied.isEmpty() ? "none" : tied));
+        System.out.println("  cost      " + cost(path));
         System.out.println("  reaps     " + s.path("reapsSinceStart").asLong() + " since start");
         for (JsonNode r : s.path("recentReaps")) {
             System.out.println("    " + r.path("at").asText() + "  " + r.path("container").asText().substring(0, 12) + " "
@@ -74,5 +80,25 @@ final class Status implements Callable<Integer> {
                     + r.path("noticeToGoneMs").asLong() + " ms after the death was noticed");
         }
         return 0;
+    }
+
+    /**
+     * What the running tied containers cost together now, asked through tether's own socket (which relays to the engine
+     * it chose, so status needs no engine option of its own).
+     */
+    private static String cost(Path socket) {
+        try (EngineClient client = EngineClient.connect(new Endpoint.Unix(socket))) {
+            List<TiedContainer> running = client.containersLabelled(TetherLabels.TIE).stream()
+                    .flatMap(id -> client.inspect(id).flatMap(TiedContainer::of).stream())
+                    .filter(c -> c.info().isRunning()).toList();
+            Costs.Total t = Costs.Total.of(Costs.of(client, running).stream().flatMap(c -> c.usage().stream()).toList());
+            return t.running() + " running, " + Table.bytes(t.memoryBytes()) + " memory, " + Table.percent(t.cpuPercent())
+                    + " CPU (per host: tether ps)";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "unknown (interrupted)";
+        } catch (RuntimeException | java.io.IOException e) {
+            return "unknown (the engine did not answer through " + socket + ": " + e.getMessage() + ")";
+        }
     }
 }

@@ -5,6 +5,8 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.OptionalDouble;
 
 /**
  * A table as tether's commands print it, {@code docker ps} style: a header, each column as wide as its widest cell
@@ -31,6 +33,23 @@ final class Table {
             return "-";
         }
         return p.exeName().isEmpty() ? Long.toString(p.pid()) : p.pid() + " " + p.exeName();
+    }
+
+    /** Memory as {@code docker stats} shows it: {@code 412.5MiB}. */
+    static String bytes(long n) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? n + "B" : String.format(Locale.ROOT, "%.1f%s", v, units[u]);
+    }
+
+    /** A CPU share as {@code docker stats} shows it ({@code 12.34%}), or {@code -} when not sampled. */
+    static String percent(OptionalDouble share) {
+        return share.isPresent() ? String.format(Locale.ROOT, "%.2f%%", share.getAsDouble()) : "-";
     }
 
     void add(String... cells) {
