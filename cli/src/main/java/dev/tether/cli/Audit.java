@@ -7,6 +7,7 @@ import dev.tether.labeler.ProcessId;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,6 +27,7 @@ import java.util.StringJoiner;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -59,6 +61,11 @@ final class Audit implements Callable<Integer> {
     @Option(names = "--json", description = "Print the records as the journal has them: one JSON object a line.")
     boolean json;
 
+    @Option(names = "--html", paramLabel = "FILE",
+            description = "Write one self-contained page to FILE instead: a timeline with a bar per container from create"
+                    + " to destroy, coloured by how it ended, its owner and host on hover (--since and --container apply).")
+    Path html;
+
     @Option(names = "--audit-log", paramLabel = "PATH",
             description = "The journal (default: $XDG_STATE_HOME/tether/audit.jsonl, else ~/.local/state/tether/audit.jsonl).")
     Path auditLog;
@@ -75,6 +82,9 @@ final class Audit implements Callable<Integer> {
                 return 0;
             }
         }
+        if (html != null) {
+            return page(path, view);
+        }
         if (follow) {
             return follow(path, view);
         }
@@ -82,6 +92,23 @@ final class Audit implements Callable<Integer> {
             lines.forEach(view::line);
         }
         view.caughtUp();
+        return 0;
+    }
+
+    /** {@code --html}: the lifecycles the filters keep, as a page. */
+    private int page(Path journal, View view) throws IOException {
+        AuditPage page = new AuditPage();
+        long[] unreadable = {0};
+        if (JournalReader.exists(journal)) {
+            try (Stream<JournalReader.Line> lines = JournalReader.lines(journal, u -> unreadable[0]++)) {
+                lines.forEach(l -> page.add(l.json()));
+            }
+        }
+        Predicate<AuditPage.Lifecycle> shown = l -> view.selected(l.id(), l.name()) && view.recent(l.created());
+        long count = page.lifecycles().stream().filter(shown).count();
+        Files.writeString(html, page.html(Instant.now(), shown), StandardCharsets.UTF_8);
+        System.out.println("wrote " + count + " container lifecycle" + (count == 1 ? "" : "s") + " to " + html.toAbsolutePath()
+                + (unreadable[0] > 0 ? " (skipped " + unreadable[0] + " unreadable lines)" : ""));
         return 0;
     }
 
@@ -245,21 +272,23 @@ final class Audit implements Callable<Integer> {
         }
 
         private boolean selected(String id) {
-            if (container == null) {
-                return true;
-            }
-            return container.names(id, names.get(id));
+            return selected(id, names.get(id));
+        }
+
+        boolean selected(String id, String name) {
+            return container == null || container.names(id, name);
         }
 
         private boolean recent(JsonNode record) {
-            if (from == null) {
-                return true;
-            }
             try {
-                return !Instant.parse(record.path("time").asText()).isBefore(from);
+                return recent(Instant.parse(record.path("time").asText()));
             } catch (DateTimeParseException e) {
-                return false; // no telling when it happened
+                return from == null; // no telling when it happened
             }
+        }
+
+        boolean recent(Instant at) {
+            return from == null || !at.isBefore(from);
         }
 
         private String time(JsonNode record) {

@@ -58,7 +58,7 @@ class CostsIT {
                 "dd if=/dev/zero of=/dev/shm/fill bs=1M count=" + FILL_MIB + " 2>/dev/null; echo ready; exec cat");
         ReapHost cpuHost = session("costs-cpu", "echo ready; while :; do :; done");
 
-        Cli.Result ps = tetherSays("ps", "--socket", tether.socket.toString());
+        Cli.Result ps = ReapKit.tetherSays("ps", "--socket", tether.socket.toString());
         System.out.println("[tether ps]\n" + ps.out());
         assertThat(ps.exitCode()).as(ps.toString()).isZero();
 
@@ -76,7 +76,7 @@ class CostsIT {
         assertThat(mib(hostLine(byHost, memoryHost.hostPid()).split(" +")[4])).isBetween((long) FILL_MIB, FILL_MIB + 16L);
         assertThat(hostLine(byHost, cpuHost.hostPid())).as(byHost).matches("\\d+ \\S+ +1 +1 +\\S+ +\\S+%");
 
-        Cli.Result status = tetherSays("status", "--socket", tether.socket.toString());
+        Cli.Result status = ReapKit.tetherSays("status", "--socket", tether.socket.toString());
         System.out.println("[tether status]\n" + status.out());
         String cost = status.out().lines().filter(l -> l.strip().startsWith("cost ")).findFirst()
                 .orElseThrow(() -> new AssertionError("no cost line in:\n" + status.out()));
@@ -90,16 +90,6 @@ class CostsIT {
                 Engine.labelArg(), "--network", "none", Engine.TEST_IMAGE, "sh", "-c", server));
         hosts.add(h);
         return h;
-    }
-
-    private static Cli.Result tetherSays(String... args) {
-        ProcessBuilder pb = new ProcessBuilder(ReapKit.tetherCommand(args));
-        pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_"));
-        try (Cli.Running running = new Cli.Running(String.join(" ", args), pb.start())) {
-            return running.await(Duration.ofSeconds(60));
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
     }
 
     private static String dockerStatsMemory(String name) {

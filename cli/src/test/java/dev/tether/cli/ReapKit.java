@@ -245,6 +245,17 @@ final class ReapKit {
     }
 
     /** {@code tether sweep ARGS --upstream <engine>}, to its end; stdout is what the user reads. */
+    /** Runs {@code tether ARGS} (no DOCKER_* of the test's environment) and returns what it said. */
+    static Cli.Result tetherSays(String... args) {
+        ProcessBuilder pb = new ProcessBuilder(tetherCommand(args));
+        pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_"));
+        try (Cli.Running running = new Cli.Running(String.join(" ", args), pb.start())) {
+            return running.await(Duration.ofSeconds(60));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static Cli.Result sweep(String... args) {
         return sweepOn(Engine.endpoint().uri(), args);
     }
