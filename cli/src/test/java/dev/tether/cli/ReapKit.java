@@ -81,8 +81,8 @@ final class ReapKit {
         try (RawHttp http = RawHttp.connect(engine)) {
             r = http.exchange(RawHttp.request("GET", "/containers/" + Engine.encode(idOrName) + "/json"));
         }
-        if (r.status() == 404) {
-            return Optional.empty();
+        if (r.status() == 404 || (r.status() == 500 && r.json().path("message").asText().contains("no such container"))) {
+            return Optional.empty(); // Podman says 500 "no such container" for one it is removing that instant
         }
         assertThat(r.status()).as("inspect %s on %s: %s", idOrName, engine, r).isEqualTo(200);
         return Optional.of(r.json());

@@ -63,11 +63,14 @@ public record ContainerInfo(String id, String name, String image, Map<String, St
     }
 
     /**
-     * How long a stop waits before SIGKILL: the container's own StopTimeout (what {@code docker stop} would wait),
-     * else {@code fallback}, tether's grace.
+     * How long a stop waits before SIGKILL: the container's own StopTimeout (what {@code docker stop} would wait) when
+     * it is a positive number of seconds, else {@code fallback}, tether's grace. Not 0: Podman's Docker API reports 0
+     * for a container whose client set none (its own {@code docker stop} then kills at once), and a reaper that
+     * promises a graceful stop cannot take that at its word. Not -1 (Docker's "wait for ever"): a reaped container
+     * must end.
      */
     public Duration stopGrace(Duration fallback) {
-        return stopTimeout.map(s -> Duration.ofSeconds(Math.max(0, s))).orElse(fallback);
+        return stopTimeout.filter(s -> s > 0).map(Duration::ofSeconds).orElse(fallback);
     }
 
     public String shortId() {

@@ -2,6 +2,7 @@ package dev.tether.docker;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.InternalServerErrorException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Container;
@@ -137,6 +138,9 @@ public final class EngineClient implements AutoCloseable {
                 return Optional.empty();
             }
             JsonNode body = JSON.readTree(response.getBody());
+            if (notFoundIsEmpty && response.getStatusCode() == 500 && vanished(body.path("message").asText())) {
+                return Optional.empty();
+            }
             if (response.getStatusCode() != 200) {
                 throw new EngineException(what + " at " + endpoint.uri() + ": " + response.getStatusCode() + " "
                         + body.path("message").asText());
@@ -188,7 +192,20 @@ public final class EngineClient implements AutoCloseable {
             return Stopped.WAS_NOT_RUNNING;
         } catch (NotFoundException e) {
             return Stopped.GONE;
+        } catch (InternalServerErrorException e) {
+            if (vanished(e.getMessage())) {
+                return Stopped.GONE;
+            }
+            throw e;
         }
+    }
+
+    /**
+     * Podman's Docker API answers 500 "no such container" (not 404) for a container it is removing at that moment:
+     * the same race with AutoRemove or a client's own removal that Docker reports as 404.
+     */
+    static boolean vanished(String message) {
+        return message != null && message.contains("no such container");
     }
 
     /** How a removal ended. */
@@ -203,6 +220,11 @@ public final class EngineClient implements AutoCloseable {
             return Removed.ALREADY_GONE;
         } catch (ConflictException e) {
             return Removed.IN_PROGRESS; // AutoRemove got there first
+        } catch (InternalServerErrorException e) {
+            if (vanished(e.getMessage())) {
+                return Removed.ALREADY_GONE;
+            }
+            throw e;
         }
     }
 

@@ -106,8 +106,20 @@ final class EventFollower implements Runnable, Closeable {
         if (event.getId() != null) {
             Map<String, String> attributes = event.getActor() == null || event.getActor().getAttributes() == null
                     ? Map.of() : event.getActor().getAttributes();
-            sink.accept(new EngineEvent(event.getAction(), event.getId(), attributes, at));
+            sink.accept(new EngineEvent(dockersName(event.getAction()), event.getId(), attributes, at));
         }
+    }
+
+    /**
+     * An event as Docker names it: Podman's Docker API says {@code remove} for Docker's {@code destroy} (4.x), and
+     * older Podman {@code died} for {@code die}. The reaper and the journal speak Docker's names only.
+     */
+    static String dockersName(String action) {
+        return switch (action == null ? "" : action) {
+            case "remove" -> "destroy";
+            case "died" -> "die";
+            default -> action;
+        };
     }
 
     @Override

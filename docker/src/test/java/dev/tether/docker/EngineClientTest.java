@@ -75,6 +75,17 @@ class EngineClientTest {
     }
 
     @Test
+    void aStopTimeoutOfZeroGetsTethersGraceAsPodmansUnsetOneDoes() {
+        String id = engine.runDetached(engine.name("zero-timeout"), Map.of(), List.of("--rm", "--stop-timeout", "0"),
+                "sleep", "600");
+
+        ContainerInfo info = client.inspect(id).orElseThrow();
+
+        assertThat(info.stopTimeout()).contains(0);
+        assertThat(info.stopGrace(Duration.ofSeconds(3))).isEqualTo(Duration.ofSeconds(3));
+    }
+
+    @Test
     void aContainerTheEngineDoesNotKnowIsEmptyNotAnError() {
         assertThat(client.inspect("tether-no-such-container-" + System.nanoTime())).isEmpty();
         assertThat(client.inspectTree("0123456789ab0123456789ab")).isEmpty();

@@ -462,12 +462,16 @@ public final class PrivateDockerd implements AutoCloseable {
                 + " (apt-get install docker.io)");
     }
 
-    /** {@code /tmp/tad-XXXXXX}, mode 0700: short, for unix socket paths (under 108 bytes) below it. */
     private static Path shortTempDir() {
+        return shortTempDir("tad-");
+    }
+
+    /** {@code /tmp/PREFIXxxxxxx}, mode 0700: short, for unix socket paths (under 108 bytes) below it. */
+    static Path shortTempDir(String prefix) {
         for (int i = 0; i < 100; i++) {
             byte[] b = new byte[3];
             RANDOM.nextBytes(b);
-            Path dir = Path.of("/tmp", "tad-" + HexFormat.of().formatHex(b));
+            Path dir = Path.of("/tmp", prefix + HexFormat.of().formatHex(b));
             try {
                 return Files.createDirectory(dir,
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -477,7 +481,7 @@ public final class PrivateDockerd implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
         }
-        throw new IllegalStateException("no free /tmp/tad-XXXXXX name");
+        throw new IllegalStateException("no free /tmp/" + prefix + "XXXXXX name");
     }
 
     /** The process named in the pid file, when it is a dockerd of this directory. */
@@ -526,7 +530,7 @@ public final class PrivateDockerd implements AutoCloseable {
     }
 
     /** Runs a short command to its end; returns its output (stdout and stderr), empty on any failure. */
-    private static String run(Duration timeout, String... cmd) {
+    static String run(Duration timeout, String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
