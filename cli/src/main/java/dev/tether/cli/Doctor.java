@@ -248,6 +248,7 @@ final class Doctor implements Callable<Integer> {
             String name = s.name() + " (" + s.scope() + ")";
             switch (Routing.of(s.entry(), launcher, McpSetup.tetherHosts(dirs))) {
                 case Routing.NotDocker ignored -> { }
+                case Routing.NotStdio ignored -> { }
                 case Routing.Route ignored -> notRouted.add(name);
                 case Routing.Routed r -> (Files.isExecutable(Path.of(r.now().command())) ? routed : broken).add(name);
                 case Routing.LeftAlone a -> leftAlone.add(name + ": " + a.why());

@@ -1,5 +1,7 @@
 package dev.tether.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -12,8 +14,9 @@ import java.util.Set;
 
 /**
  * The work of {@code tether setup}: reads every configuration file of one MCP host, shows what it will change and
- * why, and routes the servers the host starts with docker through tether (or, undoing, back). All files are read
- * and checked before any is written: a malformed one stops everything.
+ * why, and routes the servers the host starts with docker (with {@code --all}, every stdio server) through tether, or,
+ * undoing, every routed server back. All files are read and checked before any is written: a malformed one stops
+ * everything.
  */
 final class McpSetup {
 
@@ -21,9 +24,10 @@ final class McpSetup {
      * @param project the project folder whose files are looked at
      * @param projectChosen whether the user named it: only then are its (shared) files changed
      * @param launcher the absolute path of the tether launcher hosts should run
+     * @param all whether every stdio server is routed, not only those docker starts; undoing un-routes all anyway
      */
     record Options(McpHost host, UserDirs dirs, Path project, boolean projectChosen, String launcher, boolean dryRun,
-                   boolean undo) {}
+                   boolean undo, boolean all) {}
 
     private McpSetup() {}
 
@@ -71,22 +75,31 @@ final class McpSetup {
             out.println(o.host().title() + ", " + describe(config.location()) + ": " + config.location().path());
             boolean changeable = config.location().scope() == McpHost.Scope.USER || o.projectChosen();
             List<String> notDocker = new ArrayList<>();
+            List<String> notStdio = new ArrayList<>();
+            Backup original = new Backup(config);
             int changes = 0;
             for (McpConfig.Server server : config.servers()) {
                 String name = server.name() + " (" + server.scope() + ")";
-                Routing routing = Routing.of(server.entry(), o.launcher(), tetherHosts);
+                Routing routing = Routing.of(server.entry(), o.launcher(), tetherHosts, o.all());
                 if (routing instanceof Routing.NotDocker) {
                     notDocker.add(name);
                     continue;
                 }
+                if (routing instanceof Routing.NotStdio(String kind)) {
+                    notStdio.add(server.name() + " (" + server.scope() + ", " + kind + ")");
+                    continue;
+                }
                 Optional<Routing.CommandLine> change = decide(name, routing, o, out);
                 if (change.isPresent()) {
-                    apply(server.entry(), change.get());
+                    apply(server.entry(), change.get(), o.undo() ? original.entry(server) : Optional.empty());
                     changes++;
                 }
             }
-            if (!notDocker.isEmpty()) {
-                out.println("  not started by docker, left alone: " + String.join(", ", notDocker));
+            if (!notDocker.isEmpty() && !o.undo()) {
+                out.println("  not started by docker, left alone (--all routes them too): " + String.join(", ", notDocker));
+            }
+            if (!notStdio.isEmpty() && !o.undo()) {
+                out.println("  not stdio, no process of theirs to guard, left alone: " + String.join(", ", notStdio));
             }
             String verb = o.undo() ? "un-route" : "route";
             if (changes == 0) {
@@ -94,7 +107,7 @@ final class McpSetup {
             } else if (!changeable) {
                 out.println("  not changed: a project file is usually committed and shared, and your team may not have"
                         + " tether at " + o.launcher() + "; to change it too: tether setup " + o.host().id()
-                        + (o.undo() ? " --undo" : "") + " --project " + o.project());
+                        + (o.undo() ? " --undo" : o.all() ? " --all" : "") + " --project " + o.project());
             } else if (o.dryRun()) {
                 out.println("  dry run: would " + verb + " " + servers(changes) + "; nothing written");
             } else {
@@ -120,7 +133,7 @@ final class McpSetup {
         return 0;
     }
 
-    /** Says what becomes of one docker server and returns its new command line, if it changes. */
+    /** Says what becomes of one server and returns its new command line, if it changes. */
     private static Optional<Routing.CommandLine> decide(String name, Routing routing, Options o, PrintStream out) {
         switch (routing) {
             case Routing.Route route when !o.undo() -> {
@@ -148,6 +161,7 @@ final class McpSetup {
             case Routing.Route ignored -> { } // undoing: it was never routed
             case Routing.LeftAlone ignored -> { }
             case Routing.NotDocker ignored -> { }
+            case Routing.NotStdio ignored -> { }
         }
         return Optional.empty();
     }
@@ -168,12 +182,53 @@ final class McpSetup {
         out.println("    + " + to);
     }
 
-    /** Changes command and args in place: every other key of the entry, env included, and their order stay. */
-    private static void apply(ObjectNode entry, Routing.CommandLine to) {
+    /**
+     * Changes command and args in place: every other key of the entry, env included, and their order stay. Un-routing
+     * to a command without arguments, {@code before} (the entry as the backup holds it) says whether the original had
+     * {@code "args": []}, {@code null} or no "args" at all, which a command line cannot tell.
+     */
+    private static void apply(ObjectNode entry, Routing.CommandLine to, Optional<ObjectNode> before) {
         entry.put("command", to.command());
+        if (to.args().isEmpty() && before.isPresent() && before.get().path("command").asText().equals(to.command())
+                && !(before.get().get("args") instanceof ArrayNode list && !list.isEmpty())) {
+            JsonNode original = before.get().get("args");
+            if (original == null) {
+                entry.remove("args");
+            } else {
+                entry.set("args", original.deepCopy());
+            }
+            return;
+        }
         var args = entry.arrayNode();
         to.args().forEach(args::add);
         entry.set("args", args);
+    }
+
+    /**
+     * The file before tether's first change, read only when an un-routed server needs it; one that is gone or
+     * unreadable is no entry, and its server gets {@code "args": []}.
+     */
+    private static final class Backup {
+        private final McpConfig config;
+        private List<McpConfig.Server> servers;
+
+        Backup(McpConfig config) {
+            this.config = config;
+        }
+
+        Optional<ObjectNode> entry(McpConfig.Server server) {
+            if (servers == null) {
+                McpHost.Location now = config.location();
+                try {
+                    servers = McpConfig.read(new McpHost.Location(now.host(), ConfigFiles.backupOf(config.file()), now.scope()))
+                            .map(McpConfig::servers).orElse(List.of());
+                } catch (McpConfig.ConfigException e) {
+                    servers = List.of();
+                }
+            }
+            return servers.stream().filter(s -> s.scope().equals(server.scope()) && s.name().equals(server.name()))
+                    .map(McpConfig.Server::entry).findFirst();
+        }
     }
 
     /** The launcher of this checkout ({@link Launcher#path()}); {@code $TETHER_LAUNCHER} wins. */

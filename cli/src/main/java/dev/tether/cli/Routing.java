@@ -9,7 +9,9 @@ import java.util.Set;
 /**
  * What {@code tether setup} makes of one MCP server entry ({@code {"command": …, "args": [...], "env": {...}}}).
  * A server launched by {@code docker} is routed as {@code <launcher> run -- docker …}: the launcher makes sure a tether
- * runs, then execs the same docker command with DOCKER_HOST on tether's socket.
+ * runs, then execs the same docker command with DOCKER_HOST on tether's socket. With {@code --all}, a stdio server of
+ * any other command ({@code npx}, {@code uvx}, {@code node}, {@code python}, a shell) is routed the same way, so that
+ * {@code tether run} guards its whole process tree.
  */
 sealed interface Routing {
 
@@ -27,17 +29,30 @@ sealed interface Routing {
         }
     }
 
-    /** Not started by docker (npx, uvx, an http or sse server): never touched. */
+    /** A stdio server started by another command than docker, while only docker servers are asked for: not touched. */
     record NotDocker() implements Routing {}
 
-    /** Started by docker, directly: route it through tether. */
+    /**
+     * Not a server the host starts as a process (an http or sse server, a url): nothing for {@code tether run} to
+     * guard, never touched.
+     *
+     * @param kind what it is instead: its {@code type} ({@code http}, {@code sse}), else {@code url}, else {@code no command}
+     */
+    record NotStdio(String kind) implements Routing {}
+
+    /** A server to route through tether: {@code from} becomes {@code to}. */
     record Route(CommandLine from, CommandLine to) implements Routing {}
 
-    /** Already {@code tether run -- docker …}. */
+    /** Already {@code tether run -- COMMAND …}, by setup or by hand: {@code unrouted} is the command it guards. */
     record Routed(CommandLine now, CommandLine unrouted) implements Routing {}
 
-    /** Started by docker, but routing would change which engine it talks to, or be ignored: left as it is. */
+    /** Routing would change which engine it talks to, or be ignored, or it is tether itself: left as it is. */
     record LeftAlone(CommandLine now, String why) implements Routing {}
+
+    /** Decides for one server entry, routing only the servers docker starts (setup's default). */
+    static Routing of(JsonNode server, String launcher, Set<String> tetherHosts) {
+        return of(server, launcher, tetherHosts, false);
+    }
 
     /**
      * Decides for one server entry.
@@ -45,33 +60,44 @@ sealed interface Routing {
      * @param launcher the absolute path of the tether launcher the host should run
      * @param tetherHosts the DOCKER_HOST values that name tether's own socket: a server already pointed at tether
      *     by hand is routed too
+     * @param all whether every stdio server is routed ({@code --all}), not only those docker starts
      */
-    static Routing of(JsonNode server, String launcher, Set<String> tetherHosts) {
+    static Routing of(JsonNode server, String launcher, Set<String> tetherHosts, boolean all) {
+        JsonNode type = server.path("type");
+        if (type.isTextual() && !type.asText().equals("stdio")) {
+            return new NotStdio(type.asText());
+        }
         JsonNode command = server.path("command");
         if (!command.isTextual()) {
-            return new NotDocker(); // a url server, or something no host would start
+            return new NotStdio(server.has("url") ? "url" : "no command");
         }
+        boolean tether = isLauncher(command.asText()) || command.asText().equals(launcher);
         Optional<List<String>> args = strings(server.get("args"));
         if (args.isEmpty()) {
-            return isDocker(command.asText()) || isLauncher(command.asText())
+            return all || isDocker(command.asText()) || tether
                     ? new LeftAlone(new CommandLine(command.asText(), List.of()), "its \"args\" is not a list of strings")
                     : new NotDocker();
         }
         CommandLine now = new CommandLine(command.asText(), args.get());
         List<String> a = args.get();
-        if (isLauncher(now.command()) && a.size() >= 3 && a.get(0).equals("run") && a.get(1).equals("--") && isDocker(a.get(2))) {
+        if (tether && a.size() >= 3 && a.get(0).equals("run") && a.get(1).equals("--")) {
             return new Routed(now, new CommandLine(a.get(2), a.subList(3, a.size())));
         }
-        if (!isDocker(now.command())) {
+        if (tether) {
+            // tether up, tether run with options of its own: a launcher in front would only start tether twice.
+            return all ? new LeftAlone(now, "its command is tether itself") : new NotDocker();
+        }
+        if (!all && !isDocker(now.command())) {
             return new NotDocker();
         }
+        // tether run sets DOCKER_HOST for any command: a server whose own engine is another would lose it.
         JsonNode dockerHost = server.path("env").path("DOCKER_HOST");
         if (dockerHost.isTextual() && !dockerHost.asText().isBlank() && !tetherHosts.contains(dockerHost.asText().strip())) {
             return new LeftAlone(now, "it sets DOCKER_HOST=" + dockerHost.asText() + ", another engine than tether's"
                     + " upstream; to route it, remove DOCKER_HOST from its \"env\" and run tether with --upstream "
                     + dockerHost.asText());
         }
-        Optional<String> engineFlag = engineFlag(a);
+        Optional<String> engineFlag = isDocker(now.command()) ? engineFlag(a) : Optional.empty();
         if (engineFlag.isPresent()) {
             return new LeftAlone(now, "its docker command names an engine (" + engineFlag.get()
                     + "), which wins over the DOCKER_HOST tether sets");

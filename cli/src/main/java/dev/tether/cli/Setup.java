@@ -12,13 +12,14 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code tether setup HOST}: routes the MCP servers a host starts with docker through tether. */
+/** {@code tether setup HOST}: routes the MCP servers a host starts with docker (or, with --all, every stdio one) through tether. */
 @Command(name = "setup", mixinStandardHelpOptions = true,
         description = {"Routes the MCP servers a host starts with docker through tether.",
                 "HOST is claude-code, claude-desktop or cursor. A server whose command is",
-                "docker becomes '<tether> run -- docker …'; other servers and other keys of",
-                "the file stay as they are. The original is kept as <file>.tether-backup,",
-                "written once, before the first change."})
+                "docker becomes '<tether> run -- docker …'; with --all, every stdio server",
+                "(npx, uvx, node, python, …) becomes '<tether> run -- COMMAND …'. Other servers",
+                "and other keys of the file stay as they are. The original is kept as",
+                "<file>.tether-backup, written once, before the first change."})
 final class Setup implements Callable<Integer> {
 
     @Spec
@@ -30,8 +31,12 @@ final class Setup implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Show what would change; write nothing.")
     boolean dryRun;
 
-    @Option(names = "--undo", description = "Turn routed servers back into plain docker commands; other edits made since stay.")
+    @Option(names = "--undo", description = "Turn every routed server back into its own command; other edits made since stay.")
     boolean undo;
+
+    @Option(names = "--all", description = "Route every stdio server (npx, uvx, node, python, …), not only those docker starts;"
+            + " http and sse servers, and tether's own commands, stay as they are.")
+    boolean all;
 
     @Option(names = "--project", paramLabel = "DIR",
             description = "Also change DIR's own files (.mcp.json, .cursor/mcp.json), usually shared with a team."
@@ -49,7 +54,7 @@ final class Setup implements Callable<Integer> {
         Path dir = (project != null ? project : Path.of("")).toAbsolutePath().normalize();
         Path command = launcher != null ? launcher.toAbsolutePath().normalize() : McpSetup.defaultLauncher();
         int code = McpSetup.run(new McpSetup.Options(chosen, UserDirs.current(), dir, project != null, command.toString(),
-                dryRun, undo), System.out);
+                dryRun, undo, all), System.out);
         if (!undo) {
             engineNote();
         }

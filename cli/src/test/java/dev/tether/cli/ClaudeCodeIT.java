@@ -27,8 +27,9 @@ import dev.tether.proxy.TetherExtension;
 /**
  * The real Claude Code CLI (the pinned npm package, {@code scripts/claude-code}) reads the configuration
  * {@code tether setup claude-code} wrote, starts the routed server through tether, and connects to it; after
- * {@code --undo} it starts it with plain docker again. No login is needed: {@code claude mcp list} starts each server
- * for a health check (MCP initialize, tools/list).
+ * {@code --undo} it starts it with plain docker again. A server that is a plain shell process is left alone until
+ * {@code --all}, then started through tether too, and plain again after {@code --undo}. No login is needed:
+ * {@code claude mcp list} starts each server for a health check (MCP initialize, tools/list).
  *
  * <p>The command written into the config is this checkout's real launcher, {@code ./tether run -- docker …}: it starts a
  * detached tether on the temporary home's default socket (the test's first {@code tether run} does, so that Claude
@@ -76,6 +77,8 @@ class ClaudeCodeIT {
         ObjectNode busybox = servers.putObject("busybox").put("type", "stdio").put("command", "docker");
         docker.forEach(busybox.putArray("args")::add);
         busybox.putObject("env");
+        ObjectNode shell = servers.putObject("shell").put("type", "stdio").put("command", "sh");
+        shell.putArray("args").add("-c").add(SERVER);
         servers.putObject("notion").put("type", "http").put("url", "http://127.0.0.1:9/mcp");
         Path claudeJson = home.resolve(".claude.json");
         Files.writeString(claudeJson, config.toPrettyString());
@@ -83,7 +86,13 @@ class ClaudeCodeIT {
 
         Cli.Result setup = run(home, project, tetherCommand("setup", "claude-code", "--launcher", launcher.toString()));
         assertThat(setup.exitCode()).as(setup.toString()).isZero();
-        assertThat(setup.out()).contains("busybox (user): route through tether");
+        assertThat(setup.out()).contains("busybox (user): route through tether")
+                .contains("not started by docker, left alone (--all routes them too): shell (user)");
+        Cli.Result all = run(home, project, tetherCommand("setup", "claude-code", "--all", "--launcher", launcher.toString()));
+        assertThat(all.exitCode()).as(all.toString()).isZero();
+        assertThat(all.out()).contains("busybox (user): already routed through tether")
+                .contains("shell (user): route through tether")
+                .contains("not stdio, no process of theirs to guard, left alone: notion (user, http)");
         Path lock = home.resolve(".tether/docker.sock.lock");
         try {
             Cli.Result started = run(home, project, List.of(launcher.toString(), "run", "--", "true"));
@@ -101,7 +110,8 @@ class ClaudeCodeIT {
         Cli.Result list = run(home, project, List.of(claude.toString(), "mcp", "list"));
         String routedLine = "busybox: " + launcher + " run -- docker run -i --rm --label " + Engine.labelArg();
         assertThat(list.out().lines()).as(list.toString())
-                .anySatisfy(l -> assertThat(l).startsWith(routedLine).endsWith("✔ Connected"));
+                .anySatisfy(l -> assertThat(l).startsWith(routedLine).endsWith("✔ Connected"))
+                .anySatisfy(l -> assertThat(l).startsWith("shell: " + launcher + " run -- sh -c ").endsWith("✔ Connected"));
         JsonNode created = createdSince(before);
         assertThat(created.at("/Actor/Attributes/dev.tether.tie").asText()).as(created.toString()).isEqualTo("session");
         assertThat(created.at("/Actor/Attributes/dev.tether.owner.exe").asText()).endsWith("docker");
@@ -119,7 +129,8 @@ class ClaudeCodeIT {
         Cli.Result plain = run(home, project, List.of(claude.toString(), "mcp", "list"));
         assertThat(plain.out().lines()).as(plain.toString())
                 .anySatisfy(l -> assertThat(l).startsWith("busybox: docker run -i --rm --label " + Engine.labelArg())
-                        .endsWith("✔ Connected"));
+                        .endsWith("✔ Connected"))
+                .anySatisfy(l -> assertThat(l).startsWith("shell: sh -c ").endsWith("✔ Connected"));
         JsonNode direct = createdSince(afterUndo);
         assertThat(direct.at("/Actor/Attributes/dev.tether.tie").isMissingNode())
                 .as("started on the engine directly, not through tether: " + direct).isTrue();

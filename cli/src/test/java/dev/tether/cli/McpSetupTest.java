@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -20,6 +22,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** {@code tether setup} on realistic configuration files in a temporary home. */
 class McpSetupTest {
@@ -130,6 +134,108 @@ class McpSetupTest {
               }
             }""";
 
+    /**
+     * A user file as JSON.stringify writes it, with a server of each kind --all meets: docker, the runners MCP servers
+     * are published for (npx, uvx, node, python), a command without "args", two that are not stdio, one of tether's
+     * own commands, one already routed, and one whose own DOCKER_HOST tether run would replace.
+     */
+    private static final String MIXED = """
+            {
+              "mcpServers": {
+                "time": {
+                  "command": "docker",
+                  "args": [
+                    "run",
+                    "-i",
+                    "--rm",
+                    "mcp/time"
+                  ]
+                },
+                "filesystem": {
+                  "command": "npx",
+                  "args": [
+                    "-y",
+                    "@modelcontextprotocol/server-filesystem",
+                    "/home/dev/notes"
+                  ],
+                  "env": {
+                    "NODE_OPTIONS": "--max-old-space-size=512"
+                  }
+                },
+                "fetch": {
+                  "type": "stdio",
+                  "command": "uvx",
+                  "args": [
+                    "mcp-server-fetch",
+                    "--ignore-robots-txt"
+                  ],
+                  "env": {}
+                },
+                "local": {
+                  "command": "node",
+                  "args": [
+                    "/home/dev/mcp/build/index.js"
+                  ],
+                  "env": {
+                    "API_KEY": "k-secret",
+                    "LOG_LEVEL": "debug"
+                  }
+                },
+                "git": {
+                  "command": "/usr/bin/python3",
+                  "args": [
+                    "-m",
+                    "mcp_server_git",
+                    "--repository",
+                    "/home/dev/it's here"
+                  ]
+                },
+                "bare": {
+                  "command": "/home/dev/bin/mcp-bare",
+                  "env": {
+                    "MODE": "1"
+                  }
+                },
+                "notion": {
+                  "type": "http",
+                  "url": "https://mcp.notion.com/mcp"
+                },
+                "linear": {
+                  "url": "https://mcp.linear.app/sse"
+                },
+                "proxy": {
+                  "command": "/opt/tether/tether",
+                  "args": [
+                    "up",
+                    "--socket",
+                    "/tmp/t.sock"
+                  ]
+                },
+                "clock": {
+                  "command": "/opt/tether/tether",
+                  "args": [
+                    "run",
+                    "--",
+                    "uvx",
+                    "mcp-server-time"
+                  ]
+                },
+                "builds": {
+                  "command": "npx",
+                  "args": [
+                    "-y",
+                    "mcp-server-docker"
+                  ],
+                  "env": {
+                    "DOCKER_HOST": "ssh://dev@build"
+                  }
+                }
+              }
+            }""";
+
+    /** The servers of {@link #MIXED} that --all routes. */
+    private static final List<String> MIXED_ROUTED = List.of("time", "filesystem", "fetch", "local", "git", "bare");
+
     @TempDir
     Path home;
 
@@ -161,7 +267,8 @@ class McpSetupTest {
                 .contains("pg (local: /home/dev/shop): route through tether")
                 .contains("memory (user): already routed through tether")
                 .contains("remote (user): left alone: it sets DOCKER_HOST=tcp://10.1.2.3:2375")
-                .contains("not started by docker, left alone: fetch (user), notion (user), events (user)")
+                .contains("not started by docker, left alone (--all routes them too): fetch (user)\n")
+                .contains("not stdio, no process of theirs to guard, left alone: notion (user, http), events (user, sse)\n")
                 .contains("written: 3 servers routed through tether")
                 .doesNotContain("whitespace");
     }
@@ -378,6 +485,185 @@ class McpSetupTest {
                 + project.resolve(".cursor/mcp.json") + ").\n");
     }
 
+    @ParameterizedTest
+    @EnumSource(McpHost.class)
+    void allRoutesEveryStdioServerAndSaysWhyItSkipsTheOthers(McpHost host) throws IOException {
+        Path file = userFile(host);
+        Files.writeString(file, MIXED);
+
+        String out = run(host, false, false, false, true);
+
+        ObjectNode expected = (ObjectNode) JSON.readTree(MIXED);
+        for (String name : MIXED_ROUTED) {
+            ObjectNode server = (ObjectNode) expected.path("mcpServers").path(name);
+            ArrayNode args = server.arrayNode().add("run").add("--").add(server.path("command").asText());
+            server.path("args").forEach(args::add);
+            server.put("command", LAUNCHER);
+            server.set("args", args); // only the server that had no "args" gets one, at the end
+        }
+        assertThat(pretty(Files.readString(file))).as("command and args of the routed servers change, and nothing else")
+                .isEqualTo(pretty(JSON.writeValueAsString(expected)));
+        assertThat(out)
+                .contains("filesystem (user): route through tether\n"
+                        + "    - npx -y @modelcontextprotocol/server-filesystem /home/dev/notes\n"
+                        + "    + /opt/tether/tether run -- npx -y @modelcontextprotocol/server-filesystem /home/dev/notes\n")
+                .contains("time (user): route through tether")
+                .contains("fetch (user): route through tether")
+                .contains("local (user): route through tether")
+                .contains("    + /opt/tether/tether run -- /usr/bin/python3 -m mcp_server_git --repository '/home/dev/it'\\''s here'\n")
+                .contains("    + /opt/tether/tether run -- /home/dev/bin/mcp-bare\n")
+                .contains("proxy (user): left alone: its command is tether itself")
+                .contains("clock (user): already routed through tether")
+                .contains("builds (user): left alone: it sets DOCKER_HOST=ssh://dev@build")
+                .contains("not stdio, no process of theirs to guard, left alone: notion (user, http), linear (user, url)")
+                .contains("written: 6 servers routed through tether")
+                .doesNotContain("not started by docker")
+                .doesNotContain("whitespace");
+    }
+
+    @ParameterizedTest
+    @EnumSource(McpHost.class)
+    void undoAfterAllRestoresTheExactOriginalBytes(McpHost host) throws IOException {
+        Path file = userFile(host);
+        String original = MIXED.replace(CLOCK_ROUTED, CLOCK); // a server routed by hand would be un-routed too
+        Files.writeString(file, original);
+        run(host, false, false, false, true);
+        assertThat(Files.readString(file)).isNotEqualTo(original);
+
+        String out = run(host, false, true);
+
+        assertThat(Files.readString(file)).isEqualTo(original);
+        assertThat(out).contains("bare (user): un-route\n"
+                        + "    - /opt/tether/tether run -- /home/dev/bin/mcp-bare\n"
+                        + "    + /home/dev/bin/mcp-bare\n")
+                .contains("written: 7 servers un-routed");
+    }
+
+    @Test
+    void allAfterTheDefaultRoutesTheRestAndUndoRestoresBoth() throws IOException {
+        String original = CLAUDE_JSON.replace(MEMORY_ROUTED, MEMORY);
+        Files.writeString(claudeJson, original);
+
+        String docker = run(McpHost.CLAUDE_CODE, false, false);
+        String all = run(McpHost.CLAUDE_CODE, false, false, false, true);
+
+        assertThat(docker).contains("written: 4 servers routed through tether");
+        assertThat(all).contains("github (user): already routed through tether")
+                .contains("fetch (user): route through tether\n"
+                        + "    - npx -y @modelcontextprotocol/server-fetch\n"
+                        + "    + /opt/tether/tether run -- npx -y @modelcontextprotocol/server-fetch\n")
+                .contains("written: 1 server routed through tether");
+        JsonNode fetch = JSON.readTree(claudeJson.toFile()).at("/mcpServers/fetch");
+        assertThat(strings(fetch.path("args"))).containsExactly("run", "--", "npx", "-y", "@modelcontextprotocol/server-fetch");
+        assertThat(fetch.path("type").asText()).isEqualTo("stdio");
+
+        String undo = run(McpHost.CLAUDE_CODE, false, true);
+
+        assertThat(undo).contains("fetch (user): un-route").contains("written: 5 servers un-routed");
+        assertThat(Files.readString(claudeJson)).isEqualTo(original);
+    }
+
+    @Test
+    void allTwiceChangesNothingTheSecondTime() throws IOException {
+        Path file = userFile(McpHost.CURSOR);
+        Files.writeString(file, MIXED);
+        run(McpHost.CURSOR, false, false, false, true);
+        String once = Files.readString(file);
+        FileTime written = Files.getLastModifiedTime(file);
+
+        String out = run(McpHost.CURSOR, false, false, false, true);
+
+        assertThat(Files.readString(file)).isEqualTo(once);
+        assertThat(Files.getLastModifiedTime(file)).isEqualTo(written);
+        for (String name : MIXED_ROUTED) {
+            assertThat(out).contains(name + " (user): already routed through tether\n");
+        }
+        assertThat(out).contains("nothing to change").doesNotContain("written");
+        assertThat(Files.readString(ConfigFiles.backupOf(file))).isEqualTo(MIXED);
+    }
+
+    @Test
+    void aDryRunOfAllOrOfItsUndoShowsEachChangeAndWritesNothing() throws IOException {
+        Path file = userFile(McpHost.CLAUDE_DESKTOP);
+        Files.writeString(file, MIXED);
+
+        String out = run(McpHost.CLAUDE_DESKTOP, true, false, false, true);
+
+        assertThat(out).contains("    - uvx mcp-server-fetch --ignore-robots-txt\n"
+                        + "    + /opt/tether/tether run -- uvx mcp-server-fetch --ignore-robots-txt\n")
+                .contains("    - node /home/dev/mcp/build/index.js\n"
+                        + "    + /opt/tether/tether run -- node /home/dev/mcp/build/index.js\n")
+                .contains("dry run: would route 6 servers; nothing written");
+        assertThat(Files.readString(file)).isEqualTo(MIXED);
+        assertThat(ConfigFiles.backupOf(file)).doesNotExist();
+
+        run(McpHost.CLAUDE_DESKTOP, false, false, false, true);
+        String routed = Files.readString(file);
+        String undo = run(McpHost.CLAUDE_DESKTOP, true, true);
+
+        assertThat(undo).contains("    - /opt/tether/tether run -- uvx mcp-server-fetch --ignore-robots-txt\n"
+                        + "    + uvx mcp-server-fetch --ignore-robots-txt\n")
+                .contains("dry run: would un-route 7 servers; nothing written");
+        assertThat(Files.readString(file)).isEqualTo(routed);
+    }
+
+    private static final String CLOCK = """
+                "clock": {
+                  "command": "uvx",
+                  "args": [
+                    "mcp-server-time"
+                  ]
+                },\
+            """;
+    private static final String CLOCK_ROUTED = """
+                "clock": {
+                  "command": "/opt/tether/tether",
+                  "args": [
+                    "run",
+                    "--",
+                    "uvx",
+                    "mcp-server-time"
+                  ]
+                },\
+            """;
+    private static final String MEMORY = """
+                "memory": {
+                  "command": "docker",
+                  "args": [
+                    "run",
+                    "-i",
+                    "--rm",
+                    "mcp/memory"
+                  ]
+                }\
+            """;
+    private static final String MEMORY_ROUTED = """
+                "memory": {
+                  "command": "/opt/tether/tether",
+                  "args": [
+                    "run",
+                    "--",
+                    "docker",
+                    "run",
+                    "-i",
+                    "--rm",
+                    "mcp/memory"
+                  ]
+                }\
+            """;
+
+    /** The host's user file, its folder made. */
+    private Path userFile(McpHost host) throws IOException {
+        Path file = host.locations(dirs, java.util.Optional.empty()).getFirst().path();
+        Files.createDirectories(file.getParent());
+        return file;
+    }
+
+    /** The JSON in one canonical layout: key order kept, so that a moved key shows. */
+    private static String pretty(String json) throws IOException {
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(JSON.readTree(json));
+    }
+
     private static final String PROJECTS = "\n  \"projects\": {";
     private static final String BLOG = "\n    \"/home/dev/blog\": {\n      \"mcpServers\": {}\n    },";
 
@@ -416,9 +702,13 @@ class McpSetupTest {
     }
 
     private String run(McpHost host, boolean dryRun, boolean undo, boolean projectChosen) {
+        return run(host, dryRun, undo, projectChosen, false);
+    }
+
+    private String run(McpHost host, boolean dryRun, boolean undo, boolean projectChosen, boolean all) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-            int status = McpSetup.run(new McpSetup.Options(host, dirs, project, projectChosen, LAUNCHER, dryRun, undo), out);
+            int status = McpSetup.run(new McpSetup.Options(host, dirs, project, projectChosen, LAUNCHER, dryRun, undo, all), out);
             assertThat(status).isZero();
         }
         return bytes.toString(StandardCharsets.UTF_8);

@@ -52,7 +52,7 @@ class RoutingTest {
     void podmanAndLookalikesAreNotDocker() {
         assertThat(of("{\"command\": \"podman\", \"args\": [\"run\", \"-i\", \"x\"]}")).isInstanceOf(Routing.NotDocker.class);
         assertThat(of("{\"command\": \"/usr/bin/docker-compose\", \"args\": [\"run\", \"x\"]}")).isInstanceOf(Routing.NotDocker.class);
-        assertThat(of("{\"url\": \"https://mcp.example.com/mcp\"}")).isInstanceOf(Routing.NotDocker.class);
+        assertThat(of("{\"url\": \"https://mcp.example.com/mcp\"}")).isInstanceOf(Routing.NotStdio.class);
     }
 
     @Test
@@ -63,6 +63,51 @@ class RoutingTest {
             assertThat(routed.unrouted()).isEqualTo(new Routing.CommandLine("/usr/local/bin/docker", List.of("run", "-i", "it's")));
             assertThat(routed.unrouted().toString()).isEqualTo("/usr/local/bin/docker run -i 'it'\\''s'");
         });
+    }
+
+    @Test
+    void withAllAStdioServerOfAnyCommandIsRoutedAndOnlyWithAll() {
+        String npx = "{\"command\": \"npx\", \"args\": [\"-y\", \"@playwright/mcp\"], \"env\": {\"DOCKER_HOST\": \"\"}}";
+
+        assertThat(of(npx)).isInstanceOf(Routing.NotDocker.class);
+        assertThat(all(npx)).isEqualTo(new Routing.Route(new Routing.CommandLine("npx", List.of("-y", "@playwright/mcp")),
+                new Routing.CommandLine(LAUNCHER, List.of("run", "--", "npx", "-y", "@playwright/mcp"))));
+        assertThat(all("{\"command\": \"uv\"}")).isEqualTo(new Routing.Route(new Routing.CommandLine("uv", List.of()),
+                new Routing.CommandLine(LAUNCHER, List.of("run", "--", "uv"))));
+    }
+
+    @Test
+    void withAllWhatIsNotStdioOrIsTetherItselfIsLeftAloneSayingWhy() {
+        assertThat(all("{\"type\": \"sse\", \"command\": \"docker\", \"url\": \"http://localhost:9/sse\"}"))
+                .isEqualTo(new Routing.NotStdio("sse"));
+        assertThat(all("{\"url\": \"https://mcp.example.com/mcp\"}")).isEqualTo(new Routing.NotStdio("url"));
+        assertThat(all("{\"command\": \"/usr/local/bin/tether\", \"args\": [\"up\"]}"))
+                .isInstanceOfSatisfying(Routing.LeftAlone.class, a -> assertThat(a.why()).isEqualTo("its command is tether itself"));
+        assertThat(all("{\"command\": \"" + LAUNCHER + "\", \"args\": [\"run\", \"--socket\", \"/s\", \"--\", \"uvx\", \"x\"]}"))
+                .isInstanceOf(Routing.LeftAlone.class);
+        assertThat(all("{\"command\": \"node\", \"args\": [\"s.js\"], \"env\": {\"DOCKER_HOST\": \"tcp://ci:2375\"}}"))
+                .as("tether run would replace its DOCKER_HOST")
+                .isInstanceOfSatisfying(Routing.LeftAlone.class, a -> assertThat(a.why()).contains("DOCKER_HOST=tcp://ci:2375"));
+        assertThat(all("{\"command\": \"node\", \"args\": \"s.js\"}"))
+                .isInstanceOfSatisfying(Routing.LeftAlone.class, a -> assertThat(a.why()).contains("not a list of strings"));
+    }
+
+    @Test
+    void aServerRoutedThroughTetherRunIsRoutedWhateverItRuns() {
+        String routed = "{\"command\": \"/x/tether\", \"args\": [\"run\", \"--\", \"uvx\", \"mcp-server-time\"]}";
+        Routing.Routed expected = new Routing.Routed(new Routing.CommandLine("/x/tether", List.of("run", "--", "uvx", "mcp-server-time")),
+                new Routing.CommandLine("uvx", List.of("mcp-server-time")));
+
+        assertThat(of(routed)).as("so that --undo un-routes it, --all or not").isEqualTo(expected);
+        assertThat(all(routed)).isEqualTo(expected);
+    }
+
+    private static Routing all(String json) {
+        try {
+            return Routing.of(JSON.readTree(json), LAUNCHER, TETHER, true);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static Routing of(String json) {
