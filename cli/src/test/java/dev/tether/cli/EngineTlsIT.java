@@ -125,6 +125,15 @@ class EngineTlsIT {
                 "run", "-i", "--rm", "--label", Engine.labelArg(), "--network", "none", Engine.TEST_IMAGE, "cat");
         assertThat(echoed.exitCode()).as(echoed.toString()).isZero();
         assertThat(echoed.out()).isEqualTo("hello over tls\n");
+        // and an exec's hijacked stream the same way
+        String execIn = Engine.name("tls-exec");
+        ok(through.run("run", "-d", "--name", execIn, "--label", Engine.labelArg(), "--network", "none", Engine.TEST_IMAGE,
+                "sleep", "120"));
+        Cli.Result exec = through.run("exec in\n".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60),
+                "exec", "-i", execIn, "cat");
+        assertThat(exec.exitCode()).as(exec.toString()).isZero();
+        assertThat(exec.out()).isEqualTo("exec in\n");
+        ok(through.run("rm", "-f", execIn));
 
         Cli.Result status = tetherCli("status", "--socket", socket.toString());
         assertThat(status.out()).as(status.toString()).contains("  upstream  " + host + ", chosen by DOCKER_HOST\n"
