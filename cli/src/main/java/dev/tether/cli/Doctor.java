@@ -63,9 +63,10 @@ final class Doctor implements Callable<Integer> {
             refused = r;
         }
         Optional<Endpoint> chosen = Optional.ofNullable(choice).map(EngineChoice::endpoint);
+        // The running tether's engine, with the TLS the rules give it when they still choose that engine.
         Optional<Endpoint> upstream = status.map(s -> s.path("upstream").asText(""))
                 .filter(u -> !u.isBlank())
-                .map(Endpoint::parse)
+                .map(u -> chosen.filter(c -> c.uri().equals(u)).orElseGet(() -> Endpoint.parse(u)))
                 .or(() -> chosen);
 
         List<Check> checks = new ArrayList<>();
@@ -111,7 +112,8 @@ final class Doctor implements Callable<Integer> {
         if (status.isPresent()) {
             JsonNode s = status.get();
             String relays = "engine choice: tether relays to " + s.path("upstream").asText()
-                    + (s.hasNonNull("upstreamWhy") ? ", chosen by " + s.path("upstreamWhy").asText() : "");
+                    + (s.hasNonNull("upstreamWhy") ? ", chosen by " + s.path("upstreamWhy").asText() : "")
+                    + (s.hasNonNull("upstreamTls") ? "; " + s.path("upstreamTls").asText() : "");
             boolean byFlag = s.path("upstreamRule").asText().equals(EngineChoice.Rule.FLAG.code());
             if (!byFlag && refused != null) {
                 checks.add(new Check(Level.WARN, relays + "; the docker CLI's rules now choose none: " + refused.problem(),
@@ -128,7 +130,8 @@ final class Doctor implements Callable<Integer> {
             checks.add(new Check(Level.FAIL, "engine choice: " + refused.problem(), refused.fix()));
             return checks;
         }
-        checks.add(Check.ok("engine choice: tether up would relay to " + choice.endpoint().uri() + ", chosen by " + choice.why()));
+        checks.add(Check.ok("engine choice: tether up would relay to " + choice.endpoint().uri() + ", chosen by " + choice.why()
+                + choice.tls().map(t -> "; " + t).orElse("")));
         choice.warnings().forEach(w -> checks.add(new Check(Level.WARN, "engine choice: " + w, null)));
         return checks;
     }

@@ -60,6 +60,9 @@ final class Status implements Callable<Integer> {
         }
         System.out.println("  upstream  " + s.path("upstream").asText()
                 + (s.hasNonNull("upstreamWhy") ? ", chosen by " + s.path("upstreamWhy").asText() : ""));
+        if (s.hasNonNull("upstreamTls")) {
+            System.out.println("            " + s.path("upstreamTls").asText());
+        }
         System.out.println("  journal   " + s.path("journal").asText()
                 + (s.path("journalDropped").asLong() > 0 ? " (" + s.path("journalDropped").asLong() + " records dropped: not writable)" : ""));
         JsonNode mcp = s.path("mcpDefaults");

@@ -102,6 +102,7 @@ final class Up implements Callable<Integer> {
         Logger log = LoggerFactory.getLogger(Up.class);
         choice.warnings().forEach(log::warn);
         log.info("engine: {}, chosen by {}", choice.endpoint().uri(), choice.why());
+        choice.tls().ifPresent(tls -> log.info("engine: {}", tls));
         Settings settings = new Settings(path, Optional.ofNullable(socketGroup), choice,
                 Optional.ofNullable(tie), grace, sweepInterval, headTimeout, drain, mcp.resolve(),
                 auditLog != null ? auditLog : UserDirs.current().defaultJournal(), Access.allowedUids(allowUids),

@@ -32,6 +32,7 @@ final class StatusPage {
                 .put("upstream", settings.upstream().uri())
                 .put("upstreamRule", settings.engine().rule().code())
                 .put("upstreamWhy", settings.engine().why())
+                .put("upstreamTls", settings.engine().tls().orElse(null))
                 .put("journal", daemon.journal().path().toString())
                 .put("journalDropped", daemon.journal().dropped());
         daemon.proxy().tcpUri().ifPresent(uri -> s.putObject("tcp").put("uri", uri)

@@ -2,8 +2,9 @@ package dev.tether.docker;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Optional;
 
-/** Where a Docker engine listens: a unix socket or a plain TCP address. */
+/** Where a Docker engine listens: a unix socket or a TCP address, plain or with TLS. */
 public sealed interface Endpoint {
 
     /** The DOCKER_HOST form of this endpoint, e.g. {@code unix:///var/run/docker.sock}. */
@@ -20,7 +21,16 @@ public sealed interface Endpoint {
         }
     }
 
-    record Tcp(String host, int port) implements Endpoint {
+    /** @param tls how to speak TLS to it; empty: plain HTTP */
+    record Tcp(String host, int port, Optional<EngineTls> tls) implements Endpoint {
+        public Tcp(String host, int port) {
+            this(host, port, Optional.empty());
+        }
+
+        public Tcp withTls(Optional<EngineTls> tls) {
+            return new Tcp(host, port, tls);
+        }
+
         @Override
         public String uri() {
             return "tcp://" + host + ":" + port;
@@ -53,6 +63,6 @@ public sealed interface Endpoint {
             return new Tcp(uri.getHost(), uri.getPort() == -1 ? 2375 : uri.getPort());
         }
         throw new IllegalArgumentException("unsupported Docker endpoint '" + value
-                + "': use unix:///path/to/docker.sock or tcp://HOST:PORT (TLS endpoints are not supported yet)");
+                + "': use unix:///path/to/docker.sock or tcp://HOST:PORT");
     }
 }

@@ -60,7 +60,12 @@ public record EngineChoice(Endpoint endpoint, Rule rule, String why, List<String
         }
     }
 
-    /** {@code --upstream URL}, as the user wrote it. */
+    /** How tether speaks TLS to the engine and where its certificates came from; empty for plain connections. */
+    public Optional<String> tls() {
+        return endpoint instanceof Endpoint.Tcp tcp ? tcp.tls().map(EngineTls::describe) : Optional.empty();
+    }
+
+    /** {@code --upstream URL}, as the user wrote it, without TLS. */
     public static EngineChoice named(String upstream) {
         return new EngineChoice(Endpoint.parse(upstream), Rule.FLAG, "--upstream", List.of());
     }
@@ -72,21 +77,22 @@ public record EngineChoice(Endpoint endpoint, Rule rule, String why, List<String
      * @param env       the environment (DOCKER_HOST, DOCKER_CONTEXT, DOCKER_CONFIG)
      * @param home      the home folder, for {@code ~/.docker}
      * @param ownSocket tether's socket, never chosen
-     * @throws Refused  when the named context does not exist, needs TLS, or points where tether cannot go
+     * @throws Refused  when the named context does not exist, its TLS material is wrong, or it points where tether
+     *                  cannot go
      */
     public static EngineChoice choose(Optional<String> flag, Map<String, String> env, Path home, Path ownSocket) {
+        DockerContexts store = DockerContexts.of(env, home);
         if (flag.isPresent()) {
-            return named(flag.get());
+            return new EngineChoice(withEnvTls(Endpoint.parse(flag.get()), env, store), Rule.FLAG, "--upstream", List.of());
         }
         Path own = ownSocket.toAbsolutePath().normalize();
         String dockerHost = env.getOrDefault("DOCKER_HOST", "");
         if (!dockerHost.isBlank()) {
             Endpoint fromEnv = Endpoint.parse(dockerHost);
             if (!isOwn(fromEnv, own)) {
-                return new EngineChoice(fromEnv, Rule.DOCKER_HOST, "DOCKER_HOST", List.of());
+                return new EngineChoice(withEnvTls(fromEnv, env, store), Rule.DOCKER_HOST, "DOCKER_HOST", List.of());
             }
         }
-        DockerContexts store = DockerContexts.of(env, home);
         List<String> warnings = new ArrayList<>();
         String fromEnv = env.getOrDefault("DOCKER_CONTEXT", "");
         if (!fromEnv.isBlank()) {
@@ -126,19 +132,18 @@ public record EngineChoice(Endpoint endpoint, Rule rule, String why, List<String
             throw new Refused("the docker context `" + name + "` is unreadable: " + e.getMessage(),
                     "recreate it (docker context rm " + name + "; docker context create " + name + " --docker host=URL)" + orFlag);
         }
-        if (context.usesTls()) {
-            throw new Refused("tether cannot yet reach an engine over TLS; the docker context `" + name + "` uses TLS ("
-                    + (context.tlsFiles().isEmpty() ? "SkipTLSVerify" : String.join(", ",
-                            context.tlsFiles().stream().map(p -> tilde(p, home)).toList())) + ")",
-                    "name an engine tether can reach without TLS: tether up --upstream unix:///path/to/docker.sock");
-        }
         Endpoint endpoint;
         try {
             endpoint = context.host().map(Endpoint::parse).orElse(Endpoints.DEFAULT_ENGINE);
         } catch (IllegalArgumentException e) {
             throw new Refused("the docker context `" + name + "` points at " + context.host().orElseThrow()
-                    + ", which tether cannot reach (only unix:// sockets and plain tcp:// for now)",
+                    + ", which tether cannot reach (only unix:// sockets and tcp://, with or without TLS, for now)",
                     "name an engine tether can reach: tether up --upstream unix:///path/to/docker.sock");
+        }
+        if (endpoint instanceof Endpoint.Tcp tcp) {
+            Path tlsDir = store.tlsDir(name).resolve("docker");
+            endpoint = checked(tcp.withTls(EngineTls.fromContext(context, tlsDir,
+                    "the docker context `" + name + "` (" + tilde(tlsDir, home) + ")")));
         }
         if (isOwn(endpoint, own)) {
             warnings.add("the docker context `" + name + "` points at tether's own socket " + own + ": relaying to it"
@@ -147,6 +152,29 @@ public record EngineChoice(Endpoint endpoint, Rule rule, String why, List<String
             return byDefault(warnings);
         }
         return new EngineChoice(endpoint, rule, why, warnings);
+    }
+
+    /**
+     * DOCKER_TLS_VERIFY / DOCKER_TLS / DOCKER_CERT_PATH, which the docker CLI applies to DOCKER_HOST and {@code -H}
+     * (its default context), never to a stored context.
+     */
+    private static Endpoint withEnvTls(Endpoint endpoint, Map<String, String> env, DockerContexts store) {
+        if (endpoint instanceof Endpoint.Tcp tcp) {
+            return checked(tcp.withTls(EngineTls.fromEnv(env, store.configDir())));
+        }
+        return endpoint;
+    }
+
+    /** Reads the TLS material now, so that a wrong file stops tether up and shows in doctor, naming the file. */
+    private static Endpoint checked(Endpoint.Tcp tcp) {
+        tcp.tls().ifPresent(tls -> {
+            try {
+                tls.sslContext();
+            } catch (EngineTls.Invalid e) {
+                throw new Refused(e.problem(), e.fix() + ", or name another engine: tether up --upstream URL");
+            }
+        });
+        return tcp;
     }
 
     private static EngineChoice byDefault(List<String> warnings) {

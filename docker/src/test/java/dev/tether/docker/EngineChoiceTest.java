@@ -160,21 +160,58 @@ class EngineChoiceTest {
     }
 
     @Test
-    void aContextThatNeedsTlsIsRefusedRatherThanReachedWithout() throws IOException {
+    void aContextsTlsMaterialIsUsedAndAWrongCaFileRefusedNamingIt() throws IOException {
         context(home.resolve(".docker"), "secure", "tcp://engine:2376");
         Path tls = Files.createDirectories(home.resolve(".docker/contexts/tls").resolve(DockerContexts.id("secure")).resolve("docker"));
         Files.writeString(tls.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
         env.put("DOCKER_CONTEXT", "secure");
         assertThatThrownBy(this::choose).isInstanceOf(EngineChoice.Refused.class)
-                .hasMessageStartingWith("tether cannot yet reach an engine over TLS; the docker context `secure` uses TLS (~/.docker/contexts/tls/")
-                .hasMessageEndingWith("/docker/ca.pem): name an engine tether can reach without TLS: tether up --upstream unix:///path/to/docker.sock");
+                .hasMessageStartingWith("the CA certificate " + tls.resolve("ca.pem") + " is not a PEM certificate (")
+                .hasMessageContaining("; from the docker context `secure` (~/.docker/contexts/tls/" + DockerContexts.id("secure")
+                        + "/docker)): give the ca.pem the engine's certificates were made with, or name another engine:"
+                        + " tether up --upstream URL");
 
         Path meta = home.resolve(".docker/contexts/meta").resolve(DockerContexts.id("skip")).resolve("meta.json");
         Files.createDirectories(meta.getParent());
         Files.writeString(meta, "{\"Name\":\"skip\",\"Endpoints\":{\"docker\":{\"Host\":\"tcp://engine:2376\",\"SkipTLSVerify\":true}}}");
         env.put("DOCKER_CONTEXT", "skip");
+        EngineChoice skip = choose();
+        assertThat(skip.endpoint()).isInstanceOfSatisfying(Endpoint.Tcp.class, t -> assertThat(t.tls()).hasValueSatisfying(
+                tlsOf -> assertThat(tlsOf.verify()).isEqualTo(new EngineTls.Verify.Skip())));
+        assertThat(skip.tls()).hasValue("TLS, NOT verified, no client certificate; from the docker context `skip` (~/.docker/contexts/tls/"
+                + DockerContexts.id("skip") + "/docker)");
+    }
+
+    @Test
+    void tlsFromTheEnvironmentFollowsTheCliRulesForDockerHostAndTheFlagOnly() throws IOException {
+        env.put("DOCKER_HOST", "tcp://engine:2376");
+        assertThat(choose().tls()).as("no DOCKER_TLS*: plain").isEmpty();
+
+        env.put("DOCKER_TLS", "1");
+        EngineChoice insecure = choose();
+        assertThat(((Endpoint.Tcp) insecure.endpoint()).tls().orElseThrow().verify()).isEqualTo(new EngineTls.Verify.Skip());
+        assertThat(insecure.tls()).hasValue("TLS, NOT verified, no client certificate; from DOCKER_TLS, certificates from "
+                + home.resolve(".docker") + " (no DOCKER_CERT_PATH)");
+
+        // The CLI tests DOCKER_TLS_VERIFY for being set, not for its value; the CA file must then exist.
+        env.put("DOCKER_TLS_VERIFY", "0");
         assertThatThrownBy(this::choose).isInstanceOf(EngineChoice.Refused.class)
-                .hasMessageContaining("the docker context `skip` uses TLS (SkipTLSVerify)");
+                .hasMessageStartingWith("the CA certificate " + home.resolve(".docker/ca.pem") + " does not exist (from"
+                        + " DOCKER_TLS_VERIFY, certificates from " + home.resolve(".docker") + " (no DOCKER_CERT_PATH))");
+        env.put("DOCKER_CERT_PATH", "/nowhere/certs");
+        assertThatThrownBy(this::choose).isInstanceOf(EngineChoice.Refused.class)
+                .hasMessageStartingWith("the CA certificate /nowhere/certs/ca.pem does not exist (from DOCKER_TLS_VERIFY,"
+                        + " DOCKER_CERT_PATH=/nowhere/certs)");
+        assertThatThrownBy(() -> EngineChoice.choose(Optional.of("tcp://other:2376"), env, home, OWN))
+                .as("--upstream is the CLI's -H: the same variables apply").isInstanceOf(EngineChoice.Refused.class);
+
+        env.remove("DOCKER_HOST");
+        env.put("DOCKER_CONTEXT", "alt");
+        assertThat(choose().endpoint()).as("a context is not the CLI's default context: the variables do not apply")
+                .isEqualTo(new Endpoint.Unix(Path.of("/run/alt/docker.sock")));
+        env.remove("DOCKER_CONTEXT");
+        env.put("DOCKER_HOST", "unix:///run/other.sock");
+        assertThat(choose().tls()).as("a unix socket is never TLS").isEmpty();
     }
 
     @Test

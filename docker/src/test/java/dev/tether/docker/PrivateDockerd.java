@@ -47,12 +47,13 @@ public final class PrivateDockerd implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile ProcessHandle process;
 
-    private PrivateDockerd(Path dir, List<String> extraArgs) {
+    private PrivateDockerd(Path dir, List<String> extraArgs, List<String> launcher) {
         this.dir = dir;
         this.socket = dir.resolve("docker.sock");
         this.pidFile = dir.resolve("docker.pid");
         this.log = dir.resolve("dockerd.log");
-        List<String> cmd = new ArrayList<>(List.of("setsid", "-f", "unshare", "--net", "--", dockerd(),
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(List.of("unshare", "--net", "--", dockerd(),
                 "--data-root", dir.resolve("data").toString(),
                 "--exec-root", dir.resolve("exec").toString(),
                 "--pidfile", pidFile.toString(),
@@ -76,7 +77,16 @@ public final class PrivateDockerd implements AutoCloseable {
      * {@link #launch()}.
      */
     public static PrivateDockerd start(Duration timeout, List<String> extraArgs) {
-        PrivateDockerd d = new PrivateDockerd(shortTempDir(), extraArgs);
+        return start(timeout, extraArgs, List.of("setsid", "-f"));
+    }
+
+    /**
+     * As {@link #start(Duration, List)}, launched by {@code launcher} instead of {@code setsid -f}: a command that
+     * detaches and then execs the rest of its arguments ({@code unshare --net -- dockerd …}) in place, such as
+     * {@link #tcpActivation}.
+     */
+    public static PrivateDockerd start(Duration timeout, List<String> extraArgs, List<String> launcher) {
+        PrivateDockerd d = new PrivateDockerd(shortTempDir(), extraArgs, launcher);
         Runtime.getRuntime().addShutdownHook(d.shutdownHook);
         try {
             d.launch();
@@ -94,6 +104,33 @@ public final class PrivateDockerd implements AutoCloseable {
 
     public Path dir() {
         return dir;
+    }
+
+    /**
+     * A launcher that listens on {@code 127.0.0.1:port} in this (the machine's) network namespace and hands the socket
+     * to dockerd as systemd socket activation does (fd 3, LISTEN_FDS, LISTEN_PID), so that dockerd, in a namespace of
+     * its own, serves {@code -H fd://} where clients of this machine reach it: dockerd's own {@code -H tcp://} would
+     * listen inside its namespace, unreachable. dockerd applies its {@code --tls*} options to such a socket as to a
+     * {@code tcp://} one. Python, since a JVM passes no descriptors to its children; it detaches as {@code setsid -f}.
+     */
+    public static List<String> tcpActivation(int port) {
+        String script = """
+                import os, socket, sys
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", int(sys.argv[1])))
+                s.listen(128)
+                if os.fork():
+                    os._exit(0)
+                os.setsid()
+                if s.fileno() != 3:
+                    os.dup2(s.fileno(), 3)
+                os.set_inheritable(3, True)
+                os.environ["LISTEN_PID"] = str(os.getpid())
+                os.environ["LISTEN_FDS"] = "1"
+                os.execvp(sys.argv[2], sys.argv[2:])
+                """;
+        return List.of("/usr/bin/python3", "-c", script, Integer.toString(port));
     }
 
     public Path socket() {

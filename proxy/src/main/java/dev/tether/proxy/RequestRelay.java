@@ -198,9 +198,10 @@ final class RequestRelay extends ChannelDuplexHandler {
         RequestHead head = RequestHead.parse(in, start, end);
         Framing framing = head.framing();
         if (upstreamFailure != null) {
-            LocalResponse answer = LocalResponse.badGateway("cannot reach the Docker engine at "
-                    + upstream.endpoint().uri() + " (" + describe(upstreamFailure)
-                    + "); start dockerd, or point tether at it with --upstream");
+            LocalResponse answer = LocalResponse.badGateway(upstreamFailure instanceof Upstream.TlsFailed tls
+                    ? tls.getMessage()
+                    : "cannot reach the Docker engine at " + upstream.endpoint().uri() + " (" + describe(upstreamFailure)
+                            + "); start dockerd, or point tether at it with --upstream");
             fail(head.isHead() ? answer.toHead() : answer);
             return false;
         }
