@@ -1,6 +1,8 @@
 package dev.tether.daemon;
 
+import dev.tether.docker.Endpoint;
 import dev.tether.docker.EngineClient;
+import dev.tether.docker.SshBridge;
 import dev.tether.journal.JournalWriter;
 import dev.tether.labeler.Instance;
 import dev.tether.process.ProcessWatcher;
@@ -13,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,6 +39,7 @@ public final class Daemon {
     private final ProcessWatcher watcher;
     private final Reaper reaper;
     private final DockerProxy proxy;
+    private Optional<SshBridge> sshBridge = Optional.empty();
     private final AutoCloseable claim;
     private ControlServer control;
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -56,10 +60,17 @@ public final class Daemon {
         watcher = watcherReady.join();
         reaper = new Reaper(engine, watcher, instance.label(), settings.grace(), recorder);
         try {
-            proxy = DockerProxy.start(settings.proxy(), new SessionRule(reaper, recorder));
+            // An ssh engine is reached as the docker CLI reaches it, an ssh per connection, through a socket of
+            // tether's own beside its Docker socket (the same private folder).
+            sshBridge = settings.upstream() instanceof Endpoint.Ssh ssh
+                    ? Optional.of(SshBridge.open(ssh, settings.socket().resolveSibling(settings.socket().getFileName() + ".ssh")))
+                    : Optional.empty();
+            Endpoint reachedAt = sshBridge.<Endpoint>map(SshBridge::endpoint).orElse(settings.upstream());
+            proxy = DockerProxy.start(settings.proxy(reachedAt), new SessionRule(reaper, recorder));
         } catch (Exception | Error e) {
             // Another tether's socket, or one that cannot be served: what was started for it goes too.
             closeQuietly(recorder, journal, engine, watcher);
+            sshBridge.ifPresent(SshBridge::close);
             throw e;
         }
         metrics.countOpenConnections(proxy::openConnections);
@@ -97,6 +108,7 @@ public final class Daemon {
                     "/metrics", () -> Reply.text("text/plain; version=0.0.4; charset=utf-8", recorder.metrics().scrape())));
         } catch (RuntimeException | IOException e) {
             proxy.close();
+            sshBridge.ifPresent(SshBridge::close);
             closeQuietly(claim, recorder, journal, engine, watcher);
             throw e;
         }
@@ -116,6 +128,7 @@ public final class Daemon {
         reaper.close();
         proxy.drain(settings.drain());
         control.close();
+        sshBridge.ifPresent(SshBridge::close);
         try (claim; watcher; engine; journal; recorder) { // closed last to first
             log.debug("stopped");
         } catch (Exception e) {
