@@ -1,6 +1,7 @@
 package dev.tether.daemon;
 
 import dev.tether.docker.EngineClient;
+import dev.tether.guard.Guards;
 import dev.tether.journal.JournalWriter;
 import dev.tether.labeler.Instance;
 import dev.tether.process.ProcessWatcher;
@@ -37,6 +38,9 @@ public final class Daemon {
     private final Reaper reaper;
     private final DockerProxy proxy;
     private final AutoCloseable claim;
+    /** The `tether run` servers' guards: none in the launcher's training run, which must never stop anything. */
+    private Guards guards;
+    private final Guards.Prepared guardsReady;
     private ControlServer control;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -56,6 +60,7 @@ public final class Daemon {
         watcher = watcherReady.join();
         reaper = new Reaper(engine, watcher, instance.label(), settings.grace(), recorder);
         try {
+            guardsReady = settings.reaps() ? Guards.prepare(settings.socket(), settings.guardCgroup()) : null;
             proxy = DockerProxy.start(settings.proxy(), new SessionRule(reaper, recorder));
         } catch (Exception | Error e) {
             // Another tether's socket, or one that cannot be served: what was started for it goes too.
@@ -85,8 +90,30 @@ public final class Daemon {
         daemon.serveControl();
         if (settings.reaps()) {
             daemon.reaper.start(settings.sweepInterval());
+            daemon.guard();
         }
         return daemon;
+    }
+
+    /** After the socket is claimed: the guards' folder sits beside it, and only its tether may take guards over. */
+    private void guard() throws IOException {
+        try {
+            guards = Guards.start(guardsReady, settings.grace(), watcher, new Guards.Listener() {
+                @Override
+                public void started(Guards.Summary guard) {}
+
+                @Override
+                public void ended(Guards.Summary guard, String reason, int stopped) {}
+            });
+        } catch (IOException | RuntimeException e) {
+            stop();
+            throw e;
+        }
+    }
+
+    /** The guards of `tether run` servers, when this tether guards them. */
+    java.util.Optional<Guards> guards() {
+        return java.util.Optional.ofNullable(guards);
     }
 
     private void serveControl() throws Exception {
@@ -103,7 +130,7 @@ public final class Daemon {
     }
 
     /**
-     * Stops in the order that loses nothing: the reaper first (connections that tether's own shutdown closes end
+     * Stops in the order that loses nothing: the reaper and the guards first (connections that tether's own shutdown closes end
      * no session), then the relay drains for {@link Settings#drain}, then the control socket closes, the journal
      * writes what it was handed, and the socket's claim goes last, once both sockets are gone. Idempotent.
      */
@@ -114,6 +141,9 @@ public final class Daemon {
         }
         log.info("stopping: no new connections; open sessions may finish");
         reaper.close();
+        if (guards != null) {
+            guards.close(); // stops watching only: guard files stay for the next tether, which takes them over
+        }
         proxy.drain(settings.drain());
         control.close();
         try (claim; watcher; engine; journal; recorder) { // closed last to first
