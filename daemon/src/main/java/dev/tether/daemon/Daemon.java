@@ -98,13 +98,7 @@ public final class Daemon {
     /** After the socket is claimed: the guards' folder sits beside it, and only its tether may take guards over. */
     private void guard() throws IOException {
         try {
-            guards = Guards.start(guardsReady, settings.grace(), watcher, new Guards.Listener() {
-                @Override
-                public void started(Guards.Summary guard) {}
-
-                @Override
-                public void ended(Guards.Summary guard, String reason, int stopped) {}
-            });
+            guards = Guards.start(guardsReady, settings.grace(), watcher);
         } catch (IOException | RuntimeException e) {
             stop();
             throw e;

@@ -46,20 +46,11 @@ public final class Guards implements AutoCloseable {
     /** A guard as {@code tether status} shows it. */
     public record Summary(String id, ProcessId host, ProcessId server, Optional<Path> cgroup, Duration grace) {}
 
-    /** Told of each guard's start and end, for the journal. */
-    public interface Listener {
-        void started(Summary guard);
-
-        /** @param stopped how many processes of its tree tether signalled */
-        void ended(Summary guard, String reason, int stopped);
-    }
-
     private final Path folder;
     private final Duration defaultGrace;
     private final CgroupChoice.Decision cgroups;
     private final ProcessWatcher watcher;
     private final HangupWatcher hangups;
-    private final Listener listener;
     private final WatchService folderWatch;
     private final Thread thread;
     private final Map<String, Guard> guards = new ConcurrentHashMap<>();
@@ -83,13 +74,12 @@ public final class Guards implements AutoCloseable {
     }
 
     private Guards(Path folder, Duration defaultGrace, CgroupChoice.Decision cgroups, ProcessWatcher watcher,
-                   HangupWatcher hangups, Listener listener, WatchService folderWatch) {
+                   HangupWatcher hangups, WatchService folderWatch) {
         this.folder = folder;
         this.defaultGrace = defaultGrace;
         this.cgroups = cgroups;
         this.watcher = watcher;
         this.hangups = hangups;
-        this.listener = listener;
         this.folderWatch = folderWatch;
         this.thread = Thread.ofPlatform().name("tether-guards").daemon().unstarted(this::loop);
     }
@@ -133,7 +123,7 @@ public final class Guards implements AutoCloseable {
      * Takes over the guards already in the prepared folder and watches for new ones. Called once this tether owns
      * the socket.
      */
-    public static Guards start(Prepared prepared, Duration grace, ProcessWatcher watcher, Listener listener) throws IOException {
+    public static Guards start(Prepared prepared, Duration grace, ProcessWatcher watcher) throws IOException {
         CgroupChoice.Decision decision = prepared.cgroups();
         if (decision.parent().isPresent()) {
             LOG.info("guards: {}; each `tether run` server gets a cgroup under {}", decision.why(), decision.parent().get());
@@ -141,11 +131,12 @@ public final class Guards implements AutoCloseable {
             LOG.info("guards: no cgroups ({}); each `tether run` server's tree is found by its {} marker and its children",
                     decision.why(), MARKER);
         }
+        decision.parent().ifPresent(Guards::removeStaleCgroups);
         Path folder = prepared.folder();
         WatchService folderWatch = folder.getFileSystem().newWatchService();
         folder.register(folderWatch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
         HangupWatcher hangups = HangupWatcher.open();
-        Guards guards = new Guards(folder, grace, decision, watcher, hangups, listener, folderWatch);
+        Guards guards = new Guards(folder, grace, decision, watcher, hangups, folderWatch);
         guards.scan(); // after the watch is in place: a file made in between is seen twice, which is harmless
         guards.thread.start();
         return guards;
@@ -249,7 +240,6 @@ public final class Guards implements AutoCloseable {
         GuardFile file = guard.file;
         LOG.info("guard {}: server pid {} of host pid {}, grace {}, {}", file.id(), file.server().pid(), file.host().pid(),
                 Durations.text(guard.grace()), file.cgroup().map(c -> "cgroup " + c).orElse("marker " + MARKER + "=" + file.id()));
-        listener.started(guard.summary);
         hangups.onStdinHangup(file.server(), () -> stdinClosed(guard))
                 .ifPresent(why -> LOG.debug("guard {}: no stdin watch: {}", file.id(), why));
         watcher.onExit(file.host(), () -> {
@@ -319,7 +309,30 @@ public final class Guards implements AutoCloseable {
         guards.remove(file.id());
         LOG.info("guard {} ended: {}; {} process{} of its tree stopped in {} ms", file.id(), reason, stopped,
                 stopped == 1 ? "" : "es", (System.nanoTime() - began) / 1_000_000);
-        listener.ended(guard.summary, reason, stopped);
+    }
+
+    /**
+     * Removes the empty cgroups of servers that are gone, which a tether stopped (or killed) before their guard ended
+     * leaves behind. The parent may be shared by the tethers of several sockets: a cgroup is named by its server's
+     * pid and start time, so a dead server's is nobody's, and a live one's is never touched.
+     */
+    private static void removeStaleCgroups(Path parent) {
+        try (DirectoryStream<Path> children = Files.newDirectoryStream(parent, entry -> GuardFile.isId(entry.getFileName().toString()))) {
+            for (Path cgroup : children) {
+                String[] id = cgroup.getFileName().toString().split("-");
+                ProcessId server = new ProcessId(Long.parseLong(id[0]), Long.parseLong(id[1]), "");
+                if (Processes.liveness(server) == dev.tether.process.Liveness.DEAD
+                        && Files.readString(cgroup.resolve("cgroup.procs")).isBlank()) {
+                    try {
+                        Files.deleteIfExists(cgroup);
+                    } catch (IOException e) {
+                        LOG.debug("stale cgroup {}: {}", cgroup, e.toString()); // a process joined it meanwhile
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot tidy the cgroups under {}: {}", parent, e.toString());
+        }
     }
 
     /** A cgroup can be removed once empty, which the kernel says a moment after its last process died. */
@@ -349,8 +362,4 @@ public final class Guards implements AutoCloseable {
         }
     }
 
-    /** For tests: the guard ids being watched. */
-    List<String> ids() {
-        return new ArrayList<>(guards.keySet());
-    }
 }

@@ -47,26 +47,33 @@ final class Tree {
     /** One process as /proc shows it now. */
     private record Proc(ProcessId id, long parent, boolean exited, int uid) {}
 
-    /** The members living now. */
+    /**
+     * The members living now. With a cgroup, its list is the tree (nothing leaves a cgroup without the right to write
+     * another's cgroup.procs): a few reads. Without, one pass over /proc, reading the environment only of the
+     * guard's user's processes that started no earlier than the server, as every member of its tree did.
+     */
     List<ProcessId> members() {
-        Map<Long, Proc> all = snapshot();
-        Map<Long, ProcessId> found = new LinkedHashMap<>();
-        guard.cgroup().ifPresent(cgroup -> {
+        if (guard.cgroup().isPresent()) {
             try {
-                for (String line : Files.readAllLines(cgroup.resolve("cgroup.procs"))) {
-                    Proc p = all.get(Long.parseLong(line.strip()));
-                    if (p != null) {
-                        found.put(p.id().pid(), p.id());
+                List<ProcessId> members = new ArrayList<>();
+                for (String line : Files.readAllLines(guard.cgroup().get().resolve("cgroup.procs"))) {
+                    long pid = Long.parseLong(line.strip());
+                    var stat = Processes.stat(pid);
+                    if (stat.isPresent() && !stat.get().exited() && allowed(pid) && uid(PROC.resolve(line.strip())) == guard.uid()) {
+                        members.add(new ProcessId(pid, stat.get().startTicks(), ""));
                     }
                 }
+                return members;
             } catch (IOException | NumberFormatException e) {
-                // gone with its last process, or never made: the other two ways still find the tree
+                // removed meanwhile, or never made: the scan below still finds the tree
             }
-        });
+        }
+        Map<Long, Proc> all = snapshot(guard.server().startTicks());
+        Map<Long, ProcessId> found = new LinkedHashMap<>();
         Map<Long, List<Proc>> children = new HashMap<>();
         for (Proc p : all.values()) {
             children.computeIfAbsent(p.parent(), k -> new ArrayList<>()).add(p);
-            if (p.uid() == guard.uid() && !found.containsKey(p.id().pid()) && marked(p.id().pid())) {
+            if (p.uid() == guard.uid() && marked(p.id().pid())) {
                 found.put(p.id().pid(), p.id());
             }
         }
@@ -85,12 +92,23 @@ final class Tree {
         List<ProcessId> members = new ArrayList<>();
         for (ProcessId id : found.values()) {
             Proc p = all.get(id.pid());
-            if (p != null && !p.exited() && p.uid() == guard.uid() && id.pid() != self && id.pid() != 1
-                    && id.pid() != guard.host().pid()) {
+            if (p != null && !p.exited() && p.uid() == guard.uid() && allowed(id.pid())) {
                 members.add(id);
             }
         }
         return members;
+    }
+
+    private boolean allowed(long pid) {
+        return pid != self && pid != 1 && pid != guard.host().pid();
+    }
+
+    private static int uid(Path dir) {
+        try {
+            return (Integer) Files.getAttribute(dir, "unix:uid");
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /**
@@ -166,7 +184,8 @@ final class Tree {
         return false;
     }
 
-    private static Map<Long, Proc> snapshot() {
+    /** The processes that started at {@code since} (clock ticks) or later: a tree's members never started earlier. */
+    private static Map<Long, Proc> snapshot(long since) {
         Map<Long, Proc> all = new HashMap<>();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC)) {
             for (Path dir : dirs) {
@@ -176,13 +195,11 @@ final class Tree {
                 }
                 long pid = Long.parseLong(name);
                 var stat = Processes.stat(pid);
-                if (stat.isEmpty()) {
+                if (stat.isEmpty() || stat.get().startTicks() < since) {
                     continue;
                 }
-                int uid;
-                try {
-                    uid = (Integer) Files.getAttribute(dir, "unix:uid");
-                } catch (IOException | RuntimeException e) {
+                int uid = uid(dir);
+                if (uid < 0) {
                     continue;
                 }
                 var s = stat.get();
