@@ -109,6 +109,13 @@ class GuardIT {
         assertThat(guardA).as("a's guard file").contains("host=" + a.process.pid() + "-")
                 .contains("server=" + a.serverPid() + "-").contains("grace=2s").contains("cgroup=/sys/fs/cgroup/");
 
+        ProcessId grandchildA = treeA.getLast();
+        assertThat(Files.readString(Path.of("/proc", Long.toString(grandchildA.pid()), "cgroup")))
+                .as("the setsid grandchild is in its server's cgroup").contains("/tether/" + a.guardId() + "\n");
+        Cli.Result status = tetherStatus();
+        assertThat(status.out()).as("tether status").contains("guards    2 `tether run` servers guarded; cgroups under /sys/fs/cgroup/")
+                .contains("server pid " + a.serverPid() + " of host pid " + a.process.pid() + ", grace 2000 ms, cgroup /sys/fs/cgroup/");
+
         long death = System.nanoTime();
         ReapKit.sigkill(a.process.toHandle());
         awaitAllGone(treeA, death, GRACE.plus(SLACK), "(G1) MCP host SIGKILL: npm, node, setsid grandchild");
@@ -400,6 +407,14 @@ class GuardIT {
                 throw new AssertionError("guard files left in " + folder + ": " + left);
             }
             ReapKit.pause(50);
+        }
+    }
+
+    /** {@code tether status --socket S}, to its end. */
+    private Cli.Result tetherStatus() throws IOException {
+        List<String> command = ReapKit.tetherCommand("status", "--socket", tether.socket.toString());
+        try (Cli.Running running = new Cli.Running(String.join(" ", command), new ProcessBuilder(command).start())) {
+            return running.await(Duration.ofSeconds(60));
         }
     }
 

@@ -130,7 +130,9 @@ final class Tree {
             members = members();
         }
         for (int round = 0; !members.isEmpty() && round < 200; round++) {
-            guard.cgroup().ifPresent(Tree::killCgroup);
+            if (guard.cgroup().isPresent() && cgroupHoldsOnly(members)) {
+                killCgroup(guard.cgroup().get());
+            }
             for (ProcessId p : members) {
                 signalled.add(p);
                 Signals.send(p, Libc.SIGKILL);
@@ -139,6 +141,26 @@ final class Tree {
             members = members();
         }
         return signalled.size();
+    }
+
+    /**
+     * cgroup.kill kills whatever is in the cgroup, whoever runs it: used only while it holds nothing but
+     * {@code members} (a process that changed its uid stays out of reach of both).
+     */
+    private boolean cgroupHoldsOnly(List<ProcessId> members) {
+        try {
+            Set<Long> ours = new HashSet<>();
+            members.forEach(p -> ours.add(p.pid()));
+            for (String line : Files.readAllLines(guard.cgroup().get().resolve("cgroup.procs"))) {
+                long pid = Long.parseLong(line.strip());
+                if (!ours.contains(pid) && Processes.stat(pid).map(st -> !st.exited()).orElse(false)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
     }
 
     private static void killCgroup(Path cgroup) {
