@@ -184,6 +184,56 @@ class GuardIT {
         awaitAllGone(tree, death, GRACE.plus(SLACK), "(G5) no root, marker only: MCP host SIGKILL");
     }
 
+    /** Guard files outlive their tether: the next tether on the socket takes them over and keeps their promise. */
+    @Test
+    void aTetherStartedAfterACrashTakesTheGuardsOverAndStopsTheTreeWhenTheHostDies() throws Exception {
+        Path socket = dir.resolve("docker.sock");
+        tether = Tether.up(socket, "--grace", "2s");
+        String token = "86400." + ThreadLocalRandom.current().nextInt(100_000, 1_000_000);
+        String host = "sleep 600 | " + Cli.shellQuote(Engine.root().resolve("tether").toString()) + " run --socket "
+                + Cli.shellQuote(socket.toString()) + " --grace 2s -- sh -c "
+                + Cli.shellQuote("trap '' TERM; setsid sleep " + token + " & sleep 600; sleep 600") + "; true";
+        Process hostProcess = new ProcessBuilder("setsid", "bash", "-c", host).directory(dir.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        hosts.add(new Host(hostProcess, token, "bash"));
+        long end = System.nanoTime() + READY.toNanos();
+        while (processesWithCommandLine(List.of("sleep", token)).isEmpty()) {
+            assertThat(System.nanoTime()).as("the server's setsid sleep started").isLessThan(end);
+            ReapKit.pause(20);
+        }
+        List<ProcessId> tree = new ArrayList<>();
+        for (ProcessHandle d : hostProcess.toHandle().descendants().toList()) {
+            ProcessId id = Processes.identify(d.pid());
+            spawned.add(id);
+            if (!Processes.commandLine(d.pid()).equals(List.of("sleep", "600")) || d.parent().map(p -> p.pid() != hostProcess.pid()).orElse(true)) {
+                tree.add(id); // all but the host's own pipe writer
+            }
+        }
+        processesWithCommandLine(List.of("sleep", token)).stream().filter(p -> !tree.contains(p)).forEach(tree::add);
+        spawned.addAll(tree);
+        Path guards = socket.resolveSibling("docker.sock.guards");
+        end = System.nanoTime() + READY.toNanos();
+        while (true) {
+            try (Stream<Path> files = Files.list(guards)) {
+                if (files.anyMatch(f -> f.getFileName().toString().matches("\\d+-\\d+"))) {
+                    break;
+                }
+            }
+            assertThat(System.nanoTime()).as("a guard file").isLessThan(end);
+            ReapKit.pause(20);
+        }
+
+        tether.sigkill(); // a crash: nothing stopped, the guard file stays
+        assertThat(tree).as("the tree, while no tether runs").allMatch(Processes::isAlive);
+        tether = Tether.up(socket, "--grace", "2s");
+        tether.awaitLog(l -> l.matches(".* guard \\d+-\\d+: server pid .*"), Duration.ofSeconds(10));
+
+        long death = System.nanoTime();
+        ReapKit.sigkill(hostProcess.toHandle());
+        awaitAllGone(tree, death, GRACE.plus(SLACK), "(G7) guard taken over by a restarted tether: host SIGKILL");
+        awaitNoGuardFiles();
+    }
+
     // ---------------------------------------------------------------- a container behind a wrapper
 
     @Test
