@@ -15,12 +15,18 @@ import picocli.CommandLine.Parameters;
         description = {"Runs COMMAND with DOCKER_HOST set to tether's socket, starting a tether first if none serves it.",
                 "For MCP configs: \"command\": \"tether\", \"args\": [\"run\", \"--\", \"docker\", \"run\", \"-i\", \"--rm\", \"IMAGE\"].",
                 "COMMAND replaces tether run (exec): its parent stays the MCP host.",
+                "Guarded: when its host dies, or closes its stdin and it outlives the grace,",
+                "the running tether stops its whole tree (SIGTERM, --grace, SIGKILL).",
                 "A tether it starts runs detached, in its own session, logging to $XDG_STATE_HOME/tether/tether.log",
                 "(else ~/.local/state/tether/tether.log); TETHER_RUN_TIMEOUT (seconds, default 60) bounds the wait for it."})
 final class Run implements Callable<Integer> {
 
     @Mixin
     SocketOption socket;
+
+    @picocli.CommandLine.Option(names = "--grace", paramLabel = "DURATION",
+            description = "Time the server's tree gets after SIGTERM, and to exit after its stdin's end (default: the tether's --grace).")
+    String grace;
 
     @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The command and its arguments, after --.")
     List<String> command;

@@ -75,6 +75,15 @@ final class Status implements Callable<Integer> {
         StringBuilder tied = new StringBuilder();
         s.path("tied").properties().forEach(e -> tied.append(tied.isEmpty() ? "" : ", ").append(e.getValue().asLong()).append(' ').append(e.getKey()));
         System.out.println("  tied      " + (tied.isEmpty() ? "none" : tied));
+        JsonNode guards = s.path("guards");
+        if (guards.isObject()) {
+            System.out.println("  guards    " + guards.path("active").size() + " `tether run` server" + (guards.path("active").size() == 1 ? "" : "s")
+                    + " guarded; " + guards.path("how").asText());
+            for (JsonNode g : guards.path("active")) {
+                System.out.println("    server pid " + g.path("server").asLong() + " of host pid " + g.path("host").asLong()
+                        + ", grace " + g.path("graceMs").asLong() + " ms" + (g.hasNonNull("cgroup") ? ", cgroup " + g.path("cgroup").asText() : ""));
+            }
+        }
         System.out.println("  cost      " + cost(path));
         System.out.println("  reaps     " + s.path("reapsSinceStart").asLong() + " since start");
         for (JsonNode r : s.path("recentReaps")) {

@@ -64,6 +64,12 @@ final class Up implements Callable<Integer> {
     @Mixin
     McpOption mcp;
 
+    @Option(names = "--guard-cgroup", paramLabel = "PATH|auto|none", defaultValue = Settings.GUARD_CGROUP,
+            description = {"Where each `tether run` server gets a cgroup, which holds its whole tree: auto (default: the cgroup v2",
+                    "root's tether folder, if tether may write there, as root may), a cgroup v2 folder delegated to you, or none",
+                    "(the TETHER_GUARD marker and the server's children alone find its processes)."})
+    String guardCgroup;
+
     @Option(names = "--audit-log", paramLabel = "PATH",
             description = "The audit journal (default: $XDG_STATE_HOME/tether/audit.jsonl, else ~/.local/state/tether/audit.jsonl).")
     Path auditLog;
@@ -106,7 +112,7 @@ final class Up implements Callable<Integer> {
         Settings settings = new Settings(path, Optional.ofNullable(socketGroup), choice,
                 Optional.ofNullable(tie), grace, sweepInterval, headTimeout, drain, mcp.resolve(),
                 auditLog != null ? auditLog : UserDirs.current().defaultJournal(), Access.allowedUids(allowUids),
-                Access.tcp(tcp, tlsCert, tlsKey, tlsCa), !trainingRun);
+                Access.tcp(tcp, tlsCert, tlsKey, tlsCa), !trainingRun, guardCgroup);
         Daemon daemon = Daemon.start(settings);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::stop, "tether-shutdown"));
         System.out.println("export DOCKER_HOST=unix://" + path);

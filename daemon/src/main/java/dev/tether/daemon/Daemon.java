@@ -3,6 +3,7 @@ package dev.tether.daemon;
 import dev.tether.docker.Endpoint;
 import dev.tether.docker.EngineClient;
 import dev.tether.docker.SshBridge;
+import dev.tether.guard.Guards;
 import dev.tether.journal.JournalWriter;
 import dev.tether.labeler.Instance;
 import dev.tether.process.ProcessWatcher;
@@ -41,6 +42,9 @@ public final class Daemon {
     private final DockerProxy proxy;
     private Optional<SshBridge> sshBridge = Optional.empty();
     private final AutoCloseable claim;
+    /** The `tether run` servers' guards: none in the launcher's training run, which must never stop anything. */
+    private Guards guards;
+    private final Guards.Prepared guardsReady;
     private ControlServer control;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -60,6 +64,7 @@ public final class Daemon {
         watcher = watcherReady.join();
         reaper = new Reaper(engine, watcher, instance.label(), settings.grace(), recorder);
         try {
+            guardsReady = settings.reaps() ? Guards.prepare(settings.socket(), settings.guardCgroup()) : null;
             // An ssh engine is reached as the docker CLI reaches it, an ssh per connection, through a socket of
             // tether's own beside its Docker socket (the same private folder).
             sshBridge = settings.upstream() instanceof Endpoint.Ssh ssh
@@ -96,8 +101,24 @@ public final class Daemon {
         daemon.serveControl();
         if (settings.reaps()) {
             daemon.reaper.start(settings.sweepInterval());
+            daemon.guard();
         }
         return daemon;
+    }
+
+    /** After the socket is claimed: the guards' folder sits beside it, and only its tether may take guards over. */
+    private void guard() throws IOException {
+        try {
+            guards = Guards.start(guardsReady, settings.grace(), watcher);
+        } catch (IOException | RuntimeException e) {
+            stop();
+            throw e;
+        }
+    }
+
+    /** The guards of `tether run` servers, when this tether guards them. */
+    java.util.Optional<Guards> guards() {
+        return java.util.Optional.ofNullable(guards);
     }
 
     private void serveControl() throws Exception {
@@ -115,7 +136,7 @@ public final class Daemon {
     }
 
     /**
-     * Stops in the order that loses nothing: the reaper first (connections that tether's own shutdown closes end
+     * Stops in the order that loses nothing: the reaper and the guards first (connections that tether's own shutdown closes end
      * no session), then the relay drains for {@link Settings#drain}, then the control socket closes, the journal
      * writes what it was handed, and the socket's claim goes last, once both sockets are gone. Idempotent.
      */
@@ -126,6 +147,9 @@ public final class Daemon {
         }
         log.info("stopping: no new connections; open sessions may finish");
         reaper.close();
+        if (guards != null) {
+            guards.close(); // stops watching only: guard files stay for the next tether, which takes them over
+        }
         proxy.drain(settings.drain());
         control.close();
         sshBridge.ifPresent(SshBridge::close);

@@ -29,11 +29,12 @@ import java.util.Optional;
  * @param tcp           a TCP listener besides the unix socket, none by default
  * @param reaps         false only for the launcher's training run, which must never reap: it may run beside a
  *                      user's own tether
+ * @param guardCgroup   where {@code tether run} servers get a cgroup each: auto, none, or a cgroup v2 folder
  */
 public record Settings(Path socket, Optional<String> socketGroup, EngineChoice engine, Optional<Tie> forcedTie,
                        Duration grace, Duration sweepInterval, Duration headTimeout, Duration drain,
                        Optional<McpDefaults> mcpDefaults, Path auditLog, AllowedUids allowedUids,
-                       Optional<TcpListen> tcp, boolean reaps) {
+                       Optional<TcpListen> tcp, boolean reaps, String guardCgroup) {
 
     // The defaults, as the command line writes them: picocli shows them in --help from here.
     public static final String GRACE = "3s";
@@ -41,12 +42,13 @@ public record Settings(Path socket, Optional<String> socketGroup, EngineChoice e
     /** Generous for any real client, short enough that a stalled one holds no connection for long. */
     public static final String HEAD_TIMEOUT = "30s";
     public static final String DRAIN = "10s";
+    public static final String GUARD_CGROUP = "auto";
 
     /** A tether with every default: 0600 socket, no forced tie, no --mcp-defaults, no TCP, everyone of the socket's mode. */
     public static Settings defaults(Path socket, Endpoint upstream, Path auditLog) {
         return new Settings(socket, Optional.empty(), EngineChoice.named(upstream.uri()), Optional.empty(), Durations.parse(GRACE),
                 Durations.parse(SWEEP_INTERVAL), Durations.parse(HEAD_TIMEOUT), Durations.parse(DRAIN), Optional.empty(),
-                auditLog, AllowedUids.ANYONE, Optional.empty(), true);
+                auditLog, AllowedUids.ANYONE, Optional.empty(), true, GUARD_CGROUP);
     }
 
     /** The real engine. */

@@ -47,6 +47,13 @@ final class StatusPage {
         } catch (RuntimeException e) {
             s.put("tiedError", "the engine did not answer: " + e.getMessage());
         }
+        daemon.guards().ifPresent(guards -> {
+            ObjectNode g = s.putObject("guards").put("how", guards.cgroupsHow());
+            var list = g.putArray("active");
+            guards.active().forEach(a -> list.addObject().put("id", a.id()).put("host", a.host().pid())
+                    .put("server", a.server().pid()).put("graceMs", a.grace().toMillis())
+                    .put("cgroup", a.cgroup().map(Object::toString).orElse(null)));
+        });
         Recorder recorder = daemon.recorder();
         s.put("reapsSinceStart", recorder.reapsSinceStart());
         var recent = s.putArray("recentReaps");

@@ -98,7 +98,8 @@ class DaemonIT {
                 dir.resolve("audit.jsonl"));
         return new Settings(defaults.socket(), defaults.socketGroup(), defaults.engine(), defaults.forcedTie(),
                 defaults.grace(), defaults.sweepInterval(), defaults.headTimeout(), Durations.parse("1s"),
-                defaults.mcpDefaults(), defaults.auditLog(), defaults.allowedUids(), defaults.tcp(), false);
+                defaults.mcpDefaults(), defaults.auditLog(), defaults.allowedUids(), defaults.tcp(), false,
+                defaults.guardCgroup());
     }
 
     /** One GET over a unix socket, the connection closed after it: the whole answer, head and body. */

@@ -63,6 +63,12 @@ public final class Libc {
 
     /** pidfd_open came late enough (Linux 5.3) to get the same number on every architecture of the unified table. */
     private static final long SYS_PIDFD_OPEN = 434;
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424;
+    private static final long SYS_PIDFD_GETFD = 438;
+
+    public static final int SIGKILL = 9;
+    public static final int SIGTERM = 15;
+    static final int EPOLLRDHUP = 0x2000;
 
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -75,6 +81,10 @@ public final class Libc {
     // syscall(2) reads its arguments as longs: pass longs, not ints with undefined upper halves.
     private static final MethodHandle SYSCALL = handle("syscall",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SYSCALL4 = handle("syscall",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
     private static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(INT, INT));
     private static final MethodHandle EPOLL_CTL = handle("epoll_ctl",
@@ -97,6 +107,43 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
             return result((long) SYSCALL.invokeExact(errno, SYS_PIDFD_OPEN, pid, 0L), errno);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Sends {@code signal} to the process a pidfd pins: never to a later process that got its pid. 0, or -errno
+     * (-ESRCH: it has exited).
+     */
+    static int pidfdSendSignal(int pidfd, int signal) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = errnoSegment(arena);
+            return result((long) SYSCALL4.invokeExact(errno, SYS_PIDFD_SEND_SIGNAL, (long) pidfd, (long) signal, 0L, 0L), errno);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * A copy (close-on-exec) of descriptor {@code targetFd} of the process a pidfd pins, or -errno (-EPERM where
+     * ptrace rules forbid it: another user's process, or Yama's ptrace_scope for a non-descendant).
+     */
+    static int pidfdGetfd(int pidfd, int targetFd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = errnoSegment(arena);
+            return result((long) SYSCALL4.invokeExact(errno, SYS_PIDFD_GETFD, (long) pidfd, (long) targetFd, 0L, 0L), errno);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Opens {@code path} read-only, non-blocking, close-on-exec: the descriptor, or -errno. */
+    static int openReadNonBlocking(String path) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+            int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path), O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+            return fd >= 0 ? fd : -state.get(INT, ERRNO_OFFSET);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -235,6 +282,7 @@ public final class Libc {
     private static final MethodHandle FLOCK = LINKER.downcallHandle(LIBC.find("flock").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), ERRNO);
 
+    private static final int O_RDONLY = 0, O_NONBLOCK = 04000;
     private static final int O_RDWR = 02, O_CREAT = 0100, O_NOFOLLOW = 0400000, O_CLOEXEC = 02000000;
     private static final int LOCK_EX = 2, LOCK_NB = 4, EWOULDBLOCK = 11;
 
