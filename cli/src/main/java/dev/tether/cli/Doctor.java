@@ -286,7 +286,8 @@ final class Doctor implements Callable<Integer> {
             List<String> pids = orphans.stream().map(o -> o.process().pid() + " (" + o.match().runner() + ")").toList();
             return new Check(Level.WARN, "orphans: " + orphans.size() + (orphans.size() == 1
                     ? " process looks like an orphaned MCP server" : " processes look like orphaned MCP servers")
-                    + " (reparented, stdin a pipe nobody writes to): pid " + String.join(", ", pids),
+                    + " (reparented, nobody left to write to " + (orphans.size() == 1 ? "its" : "their") + " stdin): pid "
+                    + String.join(", ", pids),
                     "review and stop them: tether sweep --orphans");
         } catch (RuntimeException e) {
             return new Check(Level.WARN, "orphans: not checked (" + e.getMessage() + ")", null);

@@ -50,7 +50,7 @@ final class Sweep implements Callable<Integer> {
 
     @Option(names = "--orphans",
             description = "Look instead for processes of yours that look like stdio MCP servers left by a dead host:"
-                    + " reparented to init or a subreaper, stdin a pipe nobody else writes to, an MCP runner's command"
+                    + " reparented to init or a subreaper, stdin a pipe or socket nobody else writes to, an MCP runner's command"
                     + " line. Lists them unless --yes.")
     boolean orphans;
 
@@ -154,8 +154,8 @@ final class Sweep implements Callable<Integer> {
                 System.out.printf("%-8d  %-6s  %-11d  %s%n", o.process().pid(), age, o.descendants().size(), command(o));
                 System.out.println("          orphaned: " + o.why() + "; MCP: " + o.match().runner() + " runs " + o.match().mcp());
             }
-            System.out.println(found.size() + (one ? " process looks" : " processes look") + " like a stdio MCP server left"
-                    + " by a dead host. To stop " + (one ? "it" : "them") + " with what " + (one ? "it" : "they")
+            System.out.println(found.size() + (one ? " process looks like a stdio MCP server" : " processes look like stdio"
+                    + " MCP servers") + " left by a dead host. To stop " + (one ? "it" : "them") + " with what " + (one ? "it" : "they")
                     + " started (SIGTERM, " + spelled(grace) + " grace, SIGKILL):");
             System.out.println("  tether sweep --orphans --yes" + (grace.equals(Durations.parse(Settings.GRACE)) ? ""
                     : " --grace " + spelled(grace)));

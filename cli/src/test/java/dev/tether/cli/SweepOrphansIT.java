@@ -25,8 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code tether sweep --orphans} and {@code tether doctor} against real processes: an MCP server left by a dead host,
- * planted beside three near-misses that must not be listed. Everything runs in a PID namespace of its own
+ * {@code tether sweep --orphans} and {@code tether doctor} against real processes: two MCP servers left by a dead
+ * host (stdin a pipe; stdin a socketpair, as Node hosts give), planted beside four near-misses that must not be
+ * listed. Everything runs in a PID namespace of its own
  * ({@code unshare --pid --fork --mount-proc}): there pid 1 is the test's bash, to which the planted processes are
  * reparented, and other sessions' processes on this machine are neither seen nor stopped. Needs root, as
  * {@code unshare} and {@code setpriv} (the other user's process) do.
@@ -43,6 +44,19 @@ class SweepOrphansIT {
             setInterval(() => {}, 1 << 30);
             """;
 
+    /**
+     * A host as Node hosts (Claude Code) start servers: stdin a socketpair, not a pipe. It writes the server's pid,
+     * then exits (the server is reparented, its stdin's peer closed) or, with "stay", lives on holding the peer.
+     */
+    private static final String NODE_HOST = """
+            const { spawn } = require('child_process');
+            const [server, name, stay] = process.argv.slice(2);
+            const c = spawn('node', [server, name + '.child'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+            require('fs').writeFileSync(name + '.pid', c.pid + '\\n');
+            if (stay !== 'stay') { c.unref(); process.exit(0); }
+            setInterval(() => {}, 1 << 30);
+            """;
+
     private Path dir;
     private Process namespace;
     private long init;
@@ -52,12 +66,15 @@ class SweepOrphansIT {
         assertThat(Libc.effectiveUid()).as("this test runs as root: unshare makes its PID namespace, setpriv runs"
                 + " a process as nobody").isZero();
         dir = Files.createTempDirectory(Path.of("/tmp"), "tether-orphans");
-        // nobody's server writes its child's pid here too
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        // nobody reads the server here, and writes its child's pid in shared/
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(Files.createDirectory(dir.resolve("shared")), PosixFilePermissions.fromString("rwxrwxrwx"));
         // the socket doctor is told of goes in a private directory, as doctor asks: only the orphan check is under test
         Files.createDirectory(dir.resolve("home"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path server = dir.resolve("mcp-server-fake.js");
         Files.writeString(server, SERVER);
+        Path host = dir.resolve("host.js");
+        Files.writeString(host, NODE_HOST);
         String d = dir.toString();
         // Each ( ... & ) is a host that starts a server and dies at once: the server is reparented to pid 1.
         String script = String.join("\n",
@@ -65,11 +82,15 @@ class SweepOrphansIT {
                 "( : | node " + server + " " + d + "/orphan.child & echo $! > " + d + "/orphan.pid )",
                 // a living host: the same server, its stdin's writer (sleep) still runs
                 "( sleep 600 | node " + server + " " + d + "/live.child & echo $! > " + d + "/live.pid )",
+                // the orphan of a Node host: stdin a socket whose peer closed when the host exited
+                "node " + host + " " + server + " " + d + "/socket < /dev/null",
+                // a Node host that lives, holding its server's socket
+                "( node " + host + " " + server + " " + d + "/livesocket stay < /dev/null & )",
                 // reparented, stdin's writer gone, an MCP name on its command line, but no MCP runner: a shell
                 "( : | bash -c 'sleep 600; :' mcp-server-lookalike & echo $! > " + d + "/lookalike.pid )",
                 // the orphan again, but another user's
                 "( : | setpriv --reuid=nobody --regid=nogroup --clear-groups node " + server + " " + d
-                        + "/other.child & echo $! > " + d + "/other.pid )",
+                        + "/shared/other.child & echo $! > " + d + "/other.pid )",
                 // bash as pid 1 reaps what is reparented to it while it waits for its own child
                 "sleep 3600");
         namespace = new ProcessBuilder("unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "bash", "-c", script)
@@ -78,7 +99,8 @@ class SweepOrphansIT {
                 .redirectErrorStream(true)
                 .start();
         await("the planted processes write their pids", () -> List.of("orphan.pid", "orphan.child", "live.pid",
-                "live.child", "lookalike.pid", "other.pid", "other.child").stream()
+                "live.child", "socket.pid", "socket.child", "livesocket.pid", "livesocket.child", "lookalike.pid", "other.pid",
+                "shared/other.child").stream()
                 .allMatch(f -> read(f).matches("\\d+")));
         init = namespace.toHandle().children().findFirst().orElseThrow().pid();
     }
@@ -100,41 +122,48 @@ class SweepOrphansIT {
     }
 
     @Test
-    void listsOnlyTheOrphanDoctorCountsItAndYesStopsItsTree() {
+    void listsOnlyTheOrphansDoctorCountsThemAndYesStopsTheirTrees() {
         long orphan = pid("orphan.pid");
-        long orphanChild = pid("orphan.child");
-        Set<Long> spared = Set.of(pid("live.pid"), pid("live.child"), pid("lookalike.pid"), pid("other.pid"),
-                pid("other.child"));
-        assertThat(running()).as("all planted").contains(orphan, orphanChild).containsAll(spared);
+        long socketOrphan = pid("socket.pid");
+        Set<Long> orphans = Set.of(orphan, pid("orphan.child"), socketOrphan, pid("socket.child"));
+        Set<Long> spared = Set.of(pid("live.pid"), pid("live.child"), pid("livesocket.pid"), pid("livesocket.child"),
+                pid("lookalike.pid"), pid("other.pid"), pid("shared/other.child"));
+        assertThat(running()).as("all planted").containsAll(orphans).containsAll(spared);
 
         Cli.Result listed = tether("sweep", "--orphans");
 
         assertThat(listed.exitCode()).as(listed.toString()).isZero();
-        assertThat(rows(listed)).as(listed.out()).hasSize(1).first().asString()
-                .startsWith(orphan + " ").contains("node " + dir.resolve("mcp-server-fake.js"))
-                .matches("\\d+\\s+\\d+s\\s+1\\s+node .*");
+        String node = "node " + dir.resolve("mcp-server-fake.js") + " ";
+        assertThat(rows(listed)).as(listed.out()).hasSize(2)
+                .anySatisfy(row -> assertThat(row).startsWith(orphan + " ").contains(node.strip())
+                        .matches("\\d+\\s+\\d+s\\s+1\\s+node .*"))
+                .anySatisfy(row -> assertThat(row).startsWith(socketOrphan + " ").contains(node.strip())
+                        .matches("\\d+\\s+\\d+s\\s+1\\s+node .*"));
         assertThat(listed.out()).contains("orphaned: parent is init (pid 1); stdin pipe:[")
                 .contains("no process holds its write end")
-                .contains("1 process looks like a stdio MCP server left by a dead host")
+                .containsPattern("orphaned: parent is init \\(pid 1\\); stdin socket:\\[\\d+\\]: its peer was closed")
+                .contains("2 processes look like stdio MCP servers left by a dead host")
                 .contains("tether sweep --orphans --yes");
-        assertThat(running()).as("listing stops nothing").contains(orphan, orphanChild).containsAll(spared);
+        assertThat(running()).as("listing stops nothing").containsAll(orphans).containsAll(spared);
 
         Cli.Result doctor = tether("doctor", "--socket", dir.resolve("home/tether.sock").toString(),
                 "--upstream", Engine.endpoint().uri());
 
         assertThat(doctor.out().lines().filter(l -> l.contains("orphans:")).toList()).as(doctor.out())
-                .containsExactly("WARN  orphans: 1 process looks like an orphaned MCP server (reparented, stdin a pipe"
-                        + " nobody writes to): pid " + orphan + " (node)");
+                .singleElement().asString()
+                .startsWith("WARN  orphans: 2 processes look like orphaned MCP servers (reparented, nobody left"
+                        + " to write to their stdin): pid ")
+                .contains(orphan + " (node)").contains(socketOrphan + " (node)");
         assertThat(doctor.out()).contains("fix: review and stop them: tether sweep --orphans");
 
         Cli.Result swept = tether("sweep", "--orphans", "--yes", "--grace", "1s");
 
         assertThat(swept.exitCode()).as(swept.toString()).isZero();
-        assertThat(swept.out()).contains("stopped pid " + orphan + " (node ")
+        assertThat(swept.out()).contains("stopped pid " + orphan + " (node ").contains("stopped pid " + socketOrphan + " (node ")
                 .contains("and its 1 descendant (1 needed SIGKILL after the grace)")
-                .contains("stopped 1 orphaned MCP server");
-        assertThat(running()).as("the orphan and the child it started in a session of its own are gone; the rest run")
-                .doesNotContain(orphan, orphanChild).containsAll(spared);
+                .contains("stopped 2 orphaned MCP servers");
+        assertThat(running()).as("the orphans and the children they started in sessions of their own are gone; the rest run")
+                .doesNotContainAnyElementsOf(orphans).containsAll(spared);
 
         Cli.Result again = tether("sweep", "--orphans");
         assertThat(again.out()).contains("no process of yours looks like a stdio MCP server left by a dead host");

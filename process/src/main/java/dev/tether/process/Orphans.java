@@ -25,12 +25,14 @@ import java.util.concurrent.locks.LockSupport;
  * <ol>
  *   <li>were reparented: their parent is init (pid 1) or a known init or subreaper ({@link #REAPERS}), which is
  *   where a process goes when whatever started it died;</li>
- *   <li>read stdin from a pipe whose write end no living process holds outside the candidate's own tree: the host
- *   that wrote to it is gone;</li>
+ *   <li>read stdin from a pipe whose write end no living process holds outside the candidate's own tree, or from a
+ *   unix socket whose peer was closed or is held only inside that tree (node hosts give their servers a socketpair):
+ *   the host that wrote to it is gone;</li>
  *   <li>look like an MCP server by their command line ({@link McpCommand}).</li>
  * </ol>
  * A heuristic: a pipe's writer held by a process tether cannot read (another user's, when tether is not root; another
- * PID namespace's) is not seen, and a stdin that is not a pipe (a terminal, a socket, a file) is never judged.
+ * PID namespace's) is not seen, and a stdin that is neither a pipe nor a unix socket (a terminal, a file, a FIFO) is
+ * never judged.
  */
 public final class Orphans {
 
@@ -71,7 +73,10 @@ public final class Orphans {
         all.values().forEach(p -> children.computeIfAbsent(p.parent(), k -> new ArrayList<>()).add(p.pid()));
         Set<Long> mine = ancestorsOfSelf(all);
 
-        record Candidate(Proc proc, List<String> command, McpCommand.Match match, String parent, String stdin) {}
+        // otherEnd: what a living host would hold, "pipe:[N]" (the same pipe, open for writing) or "socket:[PEER]";
+        // empty for a socket whose peer the kernel says was closed
+        record Candidate(Proc proc, List<String> command, McpCommand.Match match, String parent, String stdin,
+                         Optional<String> otherEnd) {}
         List<Candidate> candidates = new ArrayList<>();
         for (Proc p : all.values()) {
             if (p.uid() != uid || p.pid() == 1 || mine.contains(p.pid())) {
@@ -82,28 +87,52 @@ public final class Orphans {
                 continue;
             }
             String stdin = link(Path.of("/proc", Long.toString(p.pid()), "fd", "0"));
-            if (!stdin.startsWith("pipe:[")) {
+            if (!stdin.startsWith("pipe:[") && !stdin.startsWith("socket:[")) {
                 continue;
             }
             List<String> command = Processes.commandLine(p.pid());
-            McpCommand.match(command).ifPresent(m -> candidates.add(new Candidate(p, command, m, parent.get(), stdin)));
+            Optional<McpCommand.Match> match = McpCommand.match(command);
+            if (match.isEmpty()) {
+                continue;
+            }
+            Optional<String> otherEnd;
+            if (stdin.startsWith("pipe:[")) {
+                otherEnd = Optional.of(stdin);
+            } else {
+                long peer = Libc.unixSocketPeer(Long.parseLong(stdin.substring("socket:[".length(), stdin.length() - 1)));
+                if (peer < 0) {
+                    continue; // not a connected unix socket, or the kernel cannot say: not judged
+                }
+                otherEnd = peer == 0 ? Optional.empty() : Optional.of("socket:[" + peer + "]");
+            }
+            candidates.add(new Candidate(p, command, match.get(), parent.get(), stdin, otherEnd));
         }
         if (candidates.isEmpty()) {
             return List.of();
         }
-        Map<String, List<Holder>> holders = holders(all.keySet(), candidates.stream().map(Candidate::stdin).toList());
+        Map<String, List<Holder>> holders = holders(all.keySet(),
+                candidates.stream().flatMap(c -> c.otherEnd().stream()).toList());
         List<Orphan> found = new ArrayList<>();
         for (Candidate c : candidates) {
             Set<Long> tree = tree(c.proc().pid(), children);
             if (tree.contains(ProcessHandle.current().pid())) {
                 continue; // tether's own tree: whatever tether runs under is alive by definition
             }
-            List<Holder> writers = holders.getOrDefault(c.stdin(), List.of()).stream().filter(Holder::writes).toList();
+            boolean pipe = c.stdin().startsWith("pipe:[");
+            // a pipe's read ends (the server's own stdin among them) write nothing; either end of a socket writes
+            List<Holder> writers = c.otherEnd().stream()
+                    .flatMap(end -> holders.getOrDefault(end, List.of()).stream())
+                    .filter(h -> !pipe || h.writes()).toList();
             if (writers.stream().anyMatch(w -> !tree.contains(w.pid()))) {
                 continue; // someone outside its tree can still write to it: a living host
             }
-            String writerWords = writers.isEmpty() ? "no process holds its write end"
-                    : "only its own tree holds its write end (pid " + writers.getFirst().pid() + ")";
+            if (!pipe && c.otherEnd().isPresent() && writers.isEmpty()) {
+                continue; // the peer is open in a process tether cannot see (another user's): maybe a living host
+            }
+            String end = pipe ? "its write end" : "its peer " + c.otherEnd().orElse("");
+            String writerWords = c.otherEnd().isEmpty() ? "its peer was closed"
+                    : writers.isEmpty() ? "no process holds " + end
+                    : "only its own tree holds " + end + " (pid " + writers.getFirst().pid() + ")";
             List<ProcessId> descendants = tree.stream().filter(pid -> pid != c.proc().pid())
                     .map(all::get).filter(p -> p != null).map(Proc::id).toList();
             String why = c.parent() + "; stdin " + c.stdin() + ": " + writerWords;
@@ -219,7 +248,7 @@ public final class Orphans {
     /** An open descriptor of a pipe, and whether it can write. */
     private record Holder(long pid, boolean writes) {}
 
-    /** Who holds each of {@code targets} ("pipe:[INODE]"), among the processes tether can read. */
+    /** Who holds each of {@code targets} ("pipe:[INODE]", "socket:[INODE]"), among the processes tether can read. */
     private static Map<String, List<Holder>> holders(Collection<Long> pids, List<String> targets) {
         Set<String> wanted = new HashSet<>(targets);
         Map<String, List<Holder>> held = new HashMap<>();
