@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -134,10 +135,11 @@ public final class Orphans {
                     : writers.isEmpty() ? "no process holds " + end
                     : "only its own tree holds " + end + " (pid " + writers.getFirst().pid() + ")";
             List<ProcessId> descendants = tree.stream().filter(pid -> pid != c.proc().pid())
-                    .map(all::get).filter(p -> p != null).map(Proc::id).toList();
+                    .map(all::get).filter(p -> p != null && p.uid() == uid).map(Proc::id).toList(); // never another user's
             String why = c.parent() + "; stdin " + c.stdin() + ": " + writerWords;
             found.add(new Orphan(identified(c.proc()), c.command(), c.match(), why, descendants));
         }
+        found.sort(Comparator.comparingLong(o -> o.process().pid()));
         return found;
     }
 
