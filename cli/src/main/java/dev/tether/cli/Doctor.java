@@ -6,6 +6,7 @@ import dev.tether.docker.Endpoint;
 import dev.tether.docker.EngineChoice;
 import dev.tether.docker.EngineClient;
 import dev.tether.process.Libc;
+import dev.tether.process.Orphans;
 import dev.tether.proxy.ControlServer;
 import dev.tether.proxy.SocketSafety;
 import dev.tether.process.ProcessWatcher;
@@ -26,8 +27,8 @@ import picocli.CommandLine.Option;
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         description = {"Checks tether's set-up and says how to fix what is wrong.",
                 "The engine and the rule that chose it, the socket, process watching, a running",
-                "tether, the docker context `tether`, the MCP host configurations, and containers",
-                "leaked before tether: each OK, WARN or FAIL,",
+                "tether, the docker context `tether`, the MCP host configurations, containers",
+                "leaked before tether and MCP servers left by a dead host: each OK, WARN or FAIL,",
                 "with the fix. Exits 1 if any check fails."})
 final class Doctor implements Callable<Integer> {
 
@@ -91,6 +92,7 @@ final class Doctor implements Callable<Integer> {
             checks.add(reachable.map(Doctor::leakCheck).orElseGet(() -> new Check(Level.WARN,
                     client != null ? "leaks: not checked, the engine did not answer" : "leaks: not checked, no engine chosen",
                     "fix the engine first")));
+            checks.add(orphanCheck());
         } catch (IOException e) {
             checks.add(new Check(Level.WARN, "closing the engine client: " + e.getMessage(), null));
         }
@@ -276,6 +278,24 @@ final class Doctor implements Callable<Integer> {
             return new Check(Level.WARN, where + "not routed, by choice of tether setup: " + String.join("; ", leftAlone), null);
         }
         return Check.ok(where + (routed.isEmpty() ? "no server started by docker" : "routed through tether: " + String.join(", ", routed)));
+    }
+
+    /** The same rule as {@code tether sweep --orphans}, which the fix runs: it must list what this counts. */
+    private static Check orphanCheck() {
+        try {
+            List<Orphans.Orphan> orphans = Orphans.find();
+            if (orphans.isEmpty()) {
+                return Check.ok("orphans: no process of yours looks like a stdio MCP server left by a dead host");
+            }
+            List<String> pids = orphans.stream().map(o -> o.process().pid() + " (" + o.match().runner() + ")").toList();
+            return new Check(Level.WARN, "orphans: " + orphans.size() + (orphans.size() == 1
+                    ? " process looks like an orphaned MCP server" : " processes look like orphaned MCP servers")
+                    + " (reparented, nobody left to write to " + (orphans.size() == 1 ? "its" : "their") + " stdin): pid "
+                    + String.join(", ", pids),
+                    "review and stop them: tether sweep --orphans");
+        } catch (RuntimeException e) {
+            return new Check(Level.WARN, "orphans: not checked (" + e.getMessage() + ")", null);
+        }
     }
 
     private static Check leakCheck(EngineClient client) {

@@ -20,6 +20,7 @@ import java.util.Locale;
  *   {@link ProcessWatcher} then polls.</li>
  *   <li>chmod, chown and getgrnam by path: the JDK sets a file's mode by opening it, which a socket file refuses
  *   (ENXIO). flock too: the JDK's file locks are fcntl locks, which flock(1) in the launcher cannot see.</li>
+ *   <li>A netlink sock_diag query for a unix socket's peer, which /proc does not show.</li>
  * </ul>
  */
 public final class Libc {
@@ -97,6 +98,18 @@ public final class Libc {
     private static final MethodHandle READ = handle("read",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(INT, INT));
+    private static final MethodHandle SOCKET = handle("socket", FunctionDescriptor.of(INT, INT, INT, INT));
+    private static final MethodHandle SEND = handle("send",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, INT));
+    private static final MethodHandle RECV = handle("recv",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, INT));
+
+    // NETLINK_SOCK_DIAG for unix sockets (linux/sock_diag.h, linux/unix_diag.h): the same on every architecture.
+    private static final int AF_NETLINK = 16, SOCK_DGRAM = 2, NETLINK_SOCK_DIAG = 4, AF_UNIX = 1;
+    private static final short SOCK_DIAG_BY_FAMILY = 20, NLM_F_REQUEST = 1;
+    private static final int UDIAG_SHOW_PEER = 4;
+    private static final short UNIX_DIAG_PEER = 2;
+    private static final int NLMSG_HEADER = 16, UNIX_DIAG_MSG = 16;
 
 
     /**
@@ -233,6 +246,63 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
             return result((int) CLOSE.invokeExact(errno, fd), errno);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * The inode of the other end of the unix socket with this inode, as {@code ss -x} shows it: 0 when that end was
+     * closed (the process at the other end exited), -1 when the socket is no connected unix socket of this network
+     * namespace, or the kernel cannot be asked (no sock_diag).
+     */
+    public static long unixSocketPeer(long inode) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = errnoSegment(arena);
+            int fd = (int) SOCKET.invokeExact(errno, AF_NETLINK, SOCK_DGRAM | CLOEXEC, NETLINK_SOCK_DIAG);
+            if (fd < 0) {
+                return -1;
+            }
+            try {
+                // struct nlmsghdr, then struct unix_diag_req: native byte order, as the kernel reads them
+                MemorySegment request = arena.allocate(NLMSG_HEADER + 24, 4);
+                request.set(INT, 0, NLMSG_HEADER + 24);
+                request.set(ValueLayout.JAVA_SHORT, 4, SOCK_DIAG_BY_FAMILY);
+                request.set(ValueLayout.JAVA_SHORT, 6, NLM_F_REQUEST);
+                request.set(INT, 8, 1);
+                request.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_UNIX);
+                request.set(INT, 20, -1);              // udiag_states: any
+                request.set(INT, 24, (int) inode);     // udiag_ino
+                request.set(INT, 28, UDIAG_SHOW_PEER);
+                request.set(INT, 32, -1);              // udiag_cookie: none (INET_DIAG_NOCOOKIE, twice)
+                request.set(INT, 36, -1);
+                if ((long) SEND.invokeExact(errno, fd, request, request.byteSize(), 0) != request.byteSize()) {
+                    return -1;
+                }
+                MemorySegment reply = arena.allocate(8192, 4);
+                long n = (long) RECV.invokeExact(errno, fd, reply, reply.byteSize(), 0);
+                if (n < NLMSG_HEADER + UNIX_DIAG_MSG || reply.get(ValueLayout.JAVA_SHORT, 4) != SOCK_DIAG_BY_FAMILY) {
+                    return -1; // NLMSG_ERROR: no such socket (ENOENT), or not a unix one
+                }
+                long end = Math.min(n, Integer.toUnsignedLong(reply.get(INT, 0)));
+                // struct nlattr (length, type), each padded to 4 bytes, after struct unix_diag_msg
+                for (long at = NLMSG_HEADER + UNIX_DIAG_MSG; at + 4 <= end; ) {
+                    int length = Short.toUnsignedInt(reply.get(ValueLayout.JAVA_SHORT, at));
+                    short type = reply.get(ValueLayout.JAVA_SHORT, at + 2);
+                    if (length < 4) {
+                        break;
+                    }
+                    if (type == UNIX_DIAG_PEER && length >= 8) {
+                        return Integer.toUnsignedLong(reply.get(INT, at + 4));
+                    }
+                    at += (length + 3) & ~3;
+                }
+                return -1; // not connected: no peer attribute
+            } finally {
+                close(fd);
+            }
+        } catch (LinkageError | RuntimeException e) {
+            return -1;
         } catch (Throwable t) {
             throw rethrow(t);
         }
