@@ -1,8 +1,6 @@
 package dev.tether.daemon;
 
-import dev.tether.docker.Endpoint;
 import dev.tether.docker.EngineClient;
-import dev.tether.docker.SshBridge;
 import dev.tether.guard.Guards;
 import dev.tether.journal.JournalWriter;
 import dev.tether.labeler.Instance;
@@ -16,7 +14,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -40,7 +37,6 @@ public final class Daemon {
     private final ProcessWatcher watcher;
     private final Reaper reaper;
     private final DockerProxy proxy;
-    private Optional<SshBridge> sshBridge = Optional.empty();
     private final AutoCloseable claim;
     /** The `tether run` servers' guards: none in the launcher's training run, which must never stop anything. */
     private Guards guards;
@@ -65,17 +61,10 @@ public final class Daemon {
         reaper = new Reaper(engine, watcher, instance.label(), settings.grace(), recorder);
         try {
             guardsReady = settings.reaps() ? Guards.prepare(settings.socket(), settings.guardCgroup()) : null;
-            // An ssh engine is reached as the docker CLI reaches it, an ssh per connection, through a socket of
-            // tether's own beside its Docker socket (the same private folder).
-            sshBridge = settings.upstream() instanceof Endpoint.Ssh ssh
-                    ? Optional.of(SshBridge.open(ssh, settings.socket().resolveSibling(settings.socket().getFileName() + ".ssh")))
-                    : Optional.empty();
-            Endpoint reachedAt = sshBridge.<Endpoint>map(SshBridge::endpoint).orElse(settings.upstream());
-            proxy = DockerProxy.start(settings.proxy(reachedAt), new SessionRule(reaper, recorder));
+            proxy = DockerProxy.start(settings.proxy(), new SessionRule(reaper, recorder));
         } catch (Exception | Error e) {
             // Another tether's socket, or one that cannot be served: what was started for it goes too.
             closeQuietly(recorder, journal, engine, watcher);
-            sshBridge.ifPresent(SshBridge::close);
             throw e;
         }
         metrics.countOpenConnections(proxy::openConnections);
@@ -129,7 +118,6 @@ public final class Daemon {
                     "/metrics", () -> Reply.text("text/plain; version=0.0.4; charset=utf-8", recorder.metrics().scrape())));
         } catch (RuntimeException | IOException e) {
             proxy.close();
-            sshBridge.ifPresent(SshBridge::close);
             closeQuietly(claim, recorder, journal, engine, watcher);
             throw e;
         }
@@ -152,7 +140,6 @@ public final class Daemon {
         }
         proxy.drain(settings.drain());
         control.close();
-        sshBridge.ifPresent(SshBridge::close);
         try (claim; watcher; engine; journal; recorder) { // closed last to first
             log.debug("stopped");
         } catch (Exception e) {
