@@ -170,6 +170,8 @@ final class RequestRelay extends ChannelDuplexHandler {
         }
         if (clientEnded && !in.isReadable()) {
             endClientInput();
+        } else if (endedMidHead()) {
+            exchange.close();
         } else if (lastWrite == null) {
             readMore(ctx);
         } else {
@@ -361,6 +363,15 @@ final class RequestRelay extends ChannelDuplexHandler {
         return readOn;
     }
 
+    /**
+     * The client ended its side with a head begun that can now never end. The engine, Go's server, closes such a
+     * connection without an answer; so does tether, at once rather than after the head timeout, unless it still
+     * owes answers to earlier requests (then the head timeout ends it after them).
+     */
+    private boolean endedMidHead() {
+        return clientEnded && state == State.HEAD && in.isReadable() && !exchange.awaitsAnswers();
+    }
+
     /** Reads on, unless the client has said all it will (epoll refuses a read after EOF) or we hold its bytes. */
     private void readMore(ChannelHandlerContext ctx) {
         if (!clientEnded && state != State.AWAIT_HIJACK && state != State.DONE) {
@@ -401,6 +412,8 @@ final class RequestRelay extends ChannelDuplexHandler {
             clientEnded = true;
             if (state != State.AWAIT_HIJACK && !in.isReadable()) {
                 endClientInput();
+            } else if ((engine != null || upstreamFailure != null) && endedMidHead()) {
+                exchange.close(); // bytes held for an engine connection still to come are not read yet
             }
         }
         ctx.fireUserEventTriggered(evt);

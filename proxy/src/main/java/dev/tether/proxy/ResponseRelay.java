@@ -36,6 +36,8 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
     private long bodyRemaining;
     private ChunkedScanner chunks;
     private ChannelFuture lastWrite;
+    /** Where the bytes passed on and not yet written begin in {@link #in}, or -1. */
+    private int passFrom = -1;
     private ChannelFutureListener readOn;
     private boolean engineEnded;
     /** The body of a create's answer, kept (it is a few bytes of JSON) to learn the new container's id. */
@@ -70,6 +72,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             log.warn("unexpected bytes from the engine ({}); relaying this connection raw", e.getMessage());
             state = State.RAW;
         }
+        emit();
         if (state == State.RAW && in.isReadable()) {
             forward(in.readRetainedSlice(in.readableBytes()));
         }
@@ -98,7 +101,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             } else {
                 n = chunks.scan(in, createAnswer == null ? null : createAnswer::collect);
             }
-            forward(in.readRetainedSlice(n));
+            pass(n);
             if (chunks == null ? bodyRemaining == 0 : chunks.isDone()) {
                 responseEnded();
             }
@@ -118,7 +121,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             head = StatusHead.parse(in, start, end);
             facts.status(head.status());
         }
-        forward(in.readRetainedSlice(end - start));
+        pass(end - start);
         int status = facts.status();
         Expectation expectation = exchange.answering();
         boolean mayHijack = expectation != null && expectation.mayHijack();
@@ -159,6 +162,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
 
     private void hijacked() {
         state = State.RAW;
+        emit();
         exchange.hijacked();
     }
 
@@ -170,6 +174,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
                     pending.name(), pending.owner(), pending.host(), pending.decision())));
             createAnswer = null;
         }
+        emit(); // the answer goes out before anything tether may say after it
         exchange.answered();
     }
 
@@ -204,6 +209,25 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
 
     private void forward(ByteBuf data) {
         lastWrite = client.write(data);
+    }
+
+    /**
+     * Passes the next {@code n} bytes on to the client: a head and the body after it, read at once, go out as one
+     * buffer in one write (a send, where two would be a writev), when {@link #emit} comes.
+     */
+    private void pass(int n) {
+        if (passFrom < 0) {
+            passFrom = in.readerIndex();
+        }
+        in.skipBytes(n);
+    }
+
+    /** Writes what {@link #pass} took since the last call. */
+    private void emit() {
+        if (passFrom >= 0 && in.readerIndex() > passFrom) {
+            forward(in.retainedSlice(passFrom, in.readerIndex() - passFrom));
+        }
+        passFrom = -1;
     }
 
     private static ByteBuf swap(ByteBuf old, ByteBuf replacement) {
