@@ -17,7 +17,8 @@ import org.HdrHistogram.Histogram;
  *
  * <p>Usage: {@code Bench ROUNDS NAME=SOCKET...}; the first socket is the reference (the engine's own). The target
  * named {@code tether} is also the one whose reaper is timed. {@code -Dbench.pid.tether=PID} (the tether JVM) adds
- * its memory and descriptors; {@code -Dbench.only=exec,reaper} runs only the workloads named (latency,
+ * its memory and descriptors, and {@code -Dbench.pid.NAME=PID} for any target the CPU its process (and its children)
+ * spends per relayed request; {@code -Dbench.only=exec,reaper} runs only the workloads named (latency, cpu,
  * throughput, churn, archive, exec, attach, idle, reaper).
  */
 public final class Bench {
@@ -34,7 +35,7 @@ public final class Bench {
     private static final String TETHER = "tether";
 
     private static final List<String> WORKLOADS =
-            List.of("latency", "throughput", "churn", "archive", "exec", "attach", "idle", "reaper");
+            List.of("latency", "cpu", "throughput", "churn", "archive", "exec", "attach", "idle", "reaper");
     private static final Long TETHER_PID = Long.getLong("bench.pid.tether");
 
     private Bench() {}
@@ -62,6 +63,7 @@ public final class Bench {
         }
         Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
         Map<String, List<Double>> itself = new LinkedHashMap<>();
+        Map<String, Map<String, List<Double>>> cpu = new LinkedHashMap<>();
         Path reference = targets.values().iterator().next();
         String bulk;
         try (UnixHttp http = new UnixHttp(reference)) {
@@ -69,13 +71,14 @@ public final class Bench {
             Workloads.call(http, "POST", "/containers/" + bulk + "/start", 204);
         }
         try {
-            measure(rounds, targets, only, results, itself, bulk);
+            measure(rounds, targets, only, results, itself, cpu, bulk);
         } finally {
             try (UnixHttp http = new UnixHttp(reference)) {
                 Workloads.remove(http, bulk, false);
             }
         }
         print(results);
+        printCpu(cpu);
         printItself(itself);
         if (runs(only, "reaper") && targets.containsKey(TETHER)) {
             List<Reaping.Reap> oneByOne = new ArrayList<>();
@@ -88,7 +91,7 @@ public final class Bench {
 
     private static void measure(int rounds, Map<String, Path> targets, Set<String> only,
                                 Map<String, Map<String, List<Double>>> results, Map<String, List<Double>> itself,
-                                String bulk) throws Exception {
+                                Map<String, Map<String, List<Double>>> cpu, String bulk) throws Exception {
         Path reference = targets.values().iterator().next();
         for (int round = 0; round < rounds; round++) {
             for (var target : targets.entrySet()) {
@@ -100,6 +103,14 @@ public final class Bench {
                         add(r, "GET " + path + " p50 µs", h.getValueAtPercentile(50) / 1e3);
                         add(r, "GET " + path + " p99 µs", h.getValueAtPercentile(99) / 1e3);
                     }
+                }
+                Long pid = Long.getLong("bench.pid." + target.getKey());
+                if (runs(only, "cpu") && pid != null) {
+                    Cpu.PerRequest c = Cpu.pings(socket, pid);
+                    Map<String, List<Double>> m = cpu.computeIfAbsent(target.getKey(), k -> new LinkedHashMap<>());
+                    add(m, "CPU µs per keep-alive GET /_ping, all threads", c.micros());
+                    add(m, "of it in user space (10 ms ticks, rough)", c.userMicros());
+                    add(m, "busiest thread's share %", c.busiestShare() * 100);
                 }
                 if (runs(only, "throughput")) {
                     add(r, "GET /_ping req/s, " + CONNECTIONS + " connections", throughput(socket));
@@ -206,6 +217,34 @@ public final class Bench {
                     out.append(String.format(" (%.2f×)", v / ref));
                 }
                 out.append(" |");
+            }
+            out.append('\n');
+        }
+        System.out.print(out);
+    }
+
+    /** The relays' CPU per request side by side, with the ratio of the last one (tether) to the first (socat). */
+    private static void printCpu(Map<String, Map<String, List<Double>>> cpu) {
+        if (cpu.isEmpty()) {
+            return;
+        }
+        List<String> names = new ArrayList<>(cpu.keySet());
+        StringBuilder out = new StringBuilder("\n| relay's CPU, " + Cpu.REQUESTS + " requests on one connection"
+                + " (median of rounds) |");
+        names.forEach(n -> out.append(' ').append(n).append(" |"));
+        boolean ratio = names.size() > 1;
+        if (ratio) {
+            out.append(' ').append(names.getLast()).append(" / ").append(names.getFirst()).append(" |");
+        }
+        out.append("\n|---|").append("---|".repeat(names.size() + (ratio ? 1 : 0))).append('\n');
+        for (String metric : cpu.get(names.getFirst()).keySet()) {
+            out.append("| ").append(metric).append(" |");
+            for (String n : names) {
+                out.append(String.format(" %.1f |", median(cpu.get(n).get(metric))));
+            }
+            if (ratio) {
+                out.append(String.format(" %.2f× |", median(cpu.get(names.getLast()).get(metric))
+                        / median(cpu.get(names.getFirst()).get(metric))));
             }
             out.append('\n');
         }

@@ -1,7 +1,7 @@
 package dev.tether.proxy;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -109,17 +109,18 @@ final class Exchange {
     }
 
     /**
-     * Backpressure as in Netty's proxy example: the side that wrote reads its next bytes only once {@code write} has
-     * gone out. A write that failed ends both connections.
+     * Backpressure as in Netty's proxy example: the side that wrote reads its next bytes only once its write has gone
+     * out. This listener, added to each write, does that; a write that failed ends both connections. A relay half
+     * makes it once and adds it to every write, so a write allocates no listener.
      */
-    void readAfter(ChannelFuture write, Runnable read) {
-        write.addListener(f -> {
+    ChannelFutureListener readingOn(Runnable read) {
+        return f -> {
             if (f.isSuccess()) {
                 read.run();
             } else {
                 close();
             }
-        });
+        };
     }
 
     /** Once both directions have ended, nothing more can cross: close both. */

@@ -9,8 +9,15 @@ package dev.tether.proxy;
  */
 record Expectation(boolean headRequest, boolean mayHijack, CreateInterceptor.PendingCreate create) {
 
-    static Expectation of(RequestHead request, Route route) {
-        return new Expectation(request.isHead(), route == Route.HIJACK, null);
+    private static final Expectation PLAIN = new Expectation(false, false, null);
+    private static final Expectation HEAD = new Expectation(true, false, null);
+    private static final Expectation HIJACK = new Expectation(false, true, null);
+    private static final Expectation HEAD_HIJACK = new Expectation(true, true, null);
+
+    /** One of four values, shared: a request's expectation costs no allocation. */
+    static Expectation of(boolean headRequest, Route route) {
+        boolean hijack = route == Route.HIJACK;
+        return headRequest ? (hijack ? HEAD_HIJACK : HEAD) : (hijack ? HIJACK : PLAIN);
     }
 
     static Expectation created(CreateInterceptor.PendingCreate create) {

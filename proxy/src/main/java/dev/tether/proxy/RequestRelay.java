@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -45,6 +46,8 @@ final class RequestRelay extends ChannelDuplexHandler {
     private final ProxyEvents events;
     private final Consumer<Channel> onEngineConnection;
     private Exchange exchange;
+    /** What the current request head says, read from its bytes; reused from head to head. */
+    private final HeadFacts facts = new HeadFacts();
     private Channel engine;
     private Peer owner = Peer.UNKNOWN;
     private ByteBuf in = Unpooled.EMPTY_BUFFER;
@@ -56,6 +59,7 @@ final class RequestRelay extends ChannelDuplexHandler {
     private boolean headPending;
     private Throwable upstreamFailure;
     private ChannelFuture lastWrite;
+    private ChannelFutureListener readOn;
     /** The container a pending attach opens stdin to, and once hijacked, the session this connection carries. */
     private Optional<String> stdinAttach = Optional.empty();
     private Sessions.Session session;
@@ -116,7 +120,7 @@ final class RequestRelay extends ChannelDuplexHandler {
         }
         if (state == State.RAW && !in.isReadable()) {
             // The hot path of an attach or exec session: no parsing, no copy.
-            exchange.readAfter(engine.writeAndFlush(data), () -> readMore(ctx));
+            engine.writeAndFlush(data).addListener(readOn(ctx));
             return;
         }
         in = in.isReadable() ? Unpooled.wrappedBuffer(in, data) : release(in, data);
@@ -166,10 +170,12 @@ final class RequestRelay extends ChannelDuplexHandler {
         }
         if (clientEnded && !in.isReadable()) {
             endClientInput();
+        } else if (endedMidHead()) {
+            exchange.close();
         } else if (lastWrite == null) {
             readMore(ctx);
         } else {
-            exchange.readAfter(lastWrite, () -> readMore(ctx));
+            lastWrite.addListener(readOn(ctx));
         }
     }
 
@@ -195,19 +201,30 @@ final class RequestRelay extends ChannelDuplexHandler {
             return false;
         }
         firstRequest = false;
-        RequestHead head = RequestHead.parse(in, start, end);
-        Framing framing = head.framing();
+        // The head's bytes answer the common case; only an unusual head, a create or a hijack is read as Strings.
+        RequestHead head = null;
+        if (!facts.request(in, start, end)) {
+            head = RequestHead.parse(in, start, end);
+            facts.framing(head.framing(), head.isHead());
+        }
         if (upstreamFailure != null) {
             LocalResponse answer = LocalResponse.badGateway(upstreamFailure instanceof Upstream.TlsFailed tls
                     ? tls.getMessage()
                     : "cannot reach the Docker engine at " + upstream.endpoint().uri() + " (" + describe(upstreamFailure)
                             + "); start dockerd, or point tether at it with --upstream");
-            fail(head.isHead() ? answer.toHead() : answer);
+            fail(facts.headRequest() ? answer.toHead() : answer);
             return false;
         }
-        Route route = Route.of(head);
+        Route route = facts.route();
+        if (route == null) {
+            head = head != null ? head : RequestHead.parse(in, start, end);
+            route = Route.of(head);
+        }
+        if (route != Route.OTHER && head == null) {
+            head = RequestHead.parse(in, start, end);
+        }
         events.requestSeen(route);
-        startBody(framing);
+        startBody(facts.chunked(), facts.length());
         if (route == Route.CREATE) {
             state = State.CREATE_BODY;
             ctx.fireChannelRead(new CreateRewrite.Begin(in.readRetainedSlice(end - start), head, owner,
@@ -219,7 +236,7 @@ final class RequestRelay extends ChannelDuplexHandler {
         }
         mayHijack = route == Route.HIJACK;
         stdinAttach = mayHijack ? Route.stdinAttach(head) : Optional.empty();
-        exchange.expect(Expectation.of(head, route));
+        exchange.expect(Expectation.of(facts.headRequest(), route));
         forward(in.readRetainedSlice(end - start));
         state = State.BODY;
         if (bodyComplete()) {
@@ -242,14 +259,10 @@ final class RequestRelay extends ChannelDuplexHandler {
         return n > 0 && ByteBufUtil.equals(in, in.readerIndex(), Unpooled.wrappedBuffer(HTTP2_PREFACE), 0, n);
     }
 
-    private void startBody(Framing framing) {
-        chunks = null;
-        bodyRemaining = 0;
-        switch (framing) {
-            case Framing.Fixed fixed -> bodyRemaining = fixed.length();
-            case Framing.Chunked c -> chunks = new ChunkedScanner();
-            case Framing.UntilClose u -> throw new IllegalStateException("requests are never framed by close");
-        }
+    /** A request's body: chunked, or {@code length} bytes (requests are never framed by close). */
+    private void startBody(boolean chunked, long length) {
+        chunks = chunked ? new ChunkedScanner() : null;
+        bodyRemaining = chunked ? 0 : length;
     }
 
     private boolean bodyComplete() {
@@ -343,6 +356,23 @@ final class RequestRelay extends ChannelDuplexHandler {
         lastWrite = engine.write(data);
     }
 
+    /** The listener that reads on once a write went out; one per connection ({@link Exchange#readingOn}). */
+    private ChannelFutureListener readOn(ChannelHandlerContext ctx) {
+        if (readOn == null) {
+            readOn = exchange.readingOn(() -> readMore(ctx));
+        }
+        return readOn;
+    }
+
+    /**
+     * The client ended its side with a head begun that can now never end. The engine, Go's server, closes such a
+     * connection without an answer; so does tether, at once rather than after the head timeout, unless it still
+     * owes answers to earlier requests (then the head timeout ends it after them).
+     */
+    private boolean endedMidHead() {
+        return clientEnded && state == State.HEAD && in.isReadable() && !exchange.awaitsAnswers();
+    }
+
     /** Reads on, unless the client has said all it will (epoll refuses a read after EOF) or we hold its bytes. */
     private void readMore(ChannelHandlerContext ctx) {
         if (!clientEnded && state != State.AWAIT_HIJACK && state != State.DONE) {
@@ -383,6 +413,8 @@ final class RequestRelay extends ChannelDuplexHandler {
             clientEnded = true;
             if (state != State.AWAIT_HIJACK && !in.isReadable()) {
                 endClientInput();
+            } else if ((engine != null || upstreamFailure != null) && endedMidHead()) {
+                exchange.close(); // bytes held for an engine connection still to come are not read yet
             }
         }
         ctx.fireUserEventTriggered(evt);

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -29,10 +30,15 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
     private final Exchange exchange;
     private final ProxyEvents events;
     private ByteBuf in = Unpooled.EMPTY_BUFFER;
+    /** What the current response head says, read from its bytes; reused from head to head. */
+    private final HeadFacts facts = new HeadFacts();
     private State state = State.HEAD;
     private long bodyRemaining;
     private ChunkedScanner chunks;
     private ChannelFuture lastWrite;
+    /** Where the bytes passed on and not yet written begin in {@link #in}, or -1. */
+    private int passFrom = -1;
+    private ChannelFutureListener readOn;
     private boolean engineEnded;
     /** The body of a create's answer, kept (it is a few bytes of JSON) to learn the new container's id. */
     private CreateAnswer createAnswer;
@@ -52,7 +58,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf data = (ByteBuf) msg;
         if (state == State.RAW) {
-            exchange.readAfter(client.writeAndFlush(data), () -> readMore(ctx));
+            client.writeAndFlush(data).addListener(readOn(ctx));
             return;
         }
         in = in.isReadable() ? Unpooled.wrappedBuffer(in, data) : swap(in, data);
@@ -66,6 +72,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             log.warn("unexpected bytes from the engine ({}); relaying this connection raw", e.getMessage());
             state = State.RAW;
         }
+        emit();
         if (state == State.RAW && in.isReadable()) {
             forward(in.readRetainedSlice(in.readableBytes()));
         }
@@ -77,7 +84,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             readMore(ctx);
         } else {
             client.flush();
-            exchange.readAfter(lastWrite, () -> readMore(ctx));
+            lastWrite.addListener(readOn(ctx));
         }
     }
 
@@ -94,7 +101,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             } else {
                 n = chunks.scan(in, createAnswer == null ? null : createAnswer::collect);
             }
-            forward(in.readRetainedSlice(n));
+            pass(n);
             if (chunks == null ? bodyRemaining == 0 : chunks.isDone()) {
                 responseEnded();
             }
@@ -108,41 +115,45 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
             }
             return false;
         }
-        StatusHead head = StatusHead.parse(in, start, end);
-        forward(in.readRetainedSlice(end - start));
-        int status = head.status();
+        // The head's bytes answer the common case; an unusual head is read as Strings.
+        StatusHead head = null;
+        if (!facts.response(in, start, end)) {
+            head = StatusHead.parse(in, start, end);
+            facts.status(head.status());
+        }
+        pass(end - start);
+        int status = facts.status();
         Expectation expectation = exchange.answering();
         boolean mayHijack = expectation != null && expectation.mayHijack();
         createAnswer = expectation != null && expectation.create() != null && status == 201
                 ? new CreateAnswer(expectation.create()) : null;
         if (status == 101) {
             hijacked();
-        } else if (head.isInterim()) {
+        } else if (StatusHead.isInterim(status)) {
             return true; // the final answer follows for the same request
         } else if ((expectation != null && expectation.headRequest()) || status == 204 || status == 304) {
             responseEnded();
         } else {
-            switch (head.framing()) {
-                case Framing.Fixed fixed -> {
-                    chunks = null;
-                    bodyRemaining = fixed.length();
-                    state = State.BODY;
-                    if (bodyRemaining == 0) {
-                        responseEnded();
-                    }
+            if (head != null) {
+                facts.framing(head.framing(), false); // may be malformed: only now, as it matters
+            }
+            if (facts.chunked()) {
+                chunks = new ChunkedScanner();
+                state = State.BODY;
+            } else if (facts.untilClose()) {
+                // The engine's attach and exec without Upgrade: 200 and a raw stream until EOF. Anything
+                // else framed by close ends the connection's HTTP life just the same.
+                if (mayHijack && status < 300) {
+                    hijacked();
+                } else {
+                    state = State.RAW;
                 }
-                case Framing.Chunked c -> {
-                    chunks = new ChunkedScanner();
-                    state = State.BODY;
-                }
-                case Framing.UntilClose u -> {
-                    // The engine's attach and exec without Upgrade: 200 and a raw stream until EOF. Anything
-                    // else framed by close ends the connection's HTTP life just the same.
-                    if (mayHijack && status < 300) {
-                        hijacked();
-                    } else {
-                        state = State.RAW;
-                    }
+            } else {
+                chunks = null;
+                bodyRemaining = facts.length();
+                state = State.BODY;
+                if (bodyRemaining == 0) {
+                    responseEnded();
                 }
             }
         }
@@ -151,6 +162,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
 
     private void hijacked() {
         state = State.RAW;
+        emit();
         exchange.hijacked();
     }
 
@@ -162,6 +174,7 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
                     pending.name(), pending.owner(), pending.host(), pending.decision())));
             createAnswer = null;
         }
+        emit(); // the answer goes out before anything tether may say after it
         exchange.answered();
     }
 
@@ -198,9 +211,36 @@ final class ResponseRelay extends ChannelInboundHandlerAdapter {
         lastWrite = client.write(data);
     }
 
+    /**
+     * Passes the next {@code n} bytes on to the client: a head and the body after it, read at once, go out as one
+     * buffer in one write (a send, where two would be a writev), when {@link #emit} comes.
+     */
+    private void pass(int n) {
+        if (passFrom < 0) {
+            passFrom = in.readerIndex();
+        }
+        in.skipBytes(n);
+    }
+
+    /** Writes what {@link #pass} took since the last call. */
+    private void emit() {
+        if (passFrom >= 0 && in.readerIndex() > passFrom) {
+            forward(in.retainedSlice(passFrom, in.readerIndex() - passFrom));
+        }
+        passFrom = -1;
+    }
+
     private static ByteBuf swap(ByteBuf old, ByteBuf replacement) {
         old.release();
         return replacement;
+    }
+
+    /** The listener that reads on once a write went out; one per connection ({@link Exchange#readingOn}). */
+    private ChannelFutureListener readOn(ChannelHandlerContext ctx) {
+        if (readOn == null) {
+            readOn = exchange.readingOn(() -> readMore(ctx));
+        }
+        return readOn;
     }
 
     /** epoll refuses a read after EOF: once the engine has ended its side, there is nothing more to read. */

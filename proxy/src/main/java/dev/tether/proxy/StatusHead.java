@@ -17,6 +17,10 @@ record StatusHead(String version, int status, String reason, List<Header> header
 
     /** An interim answer (100 Continue): the final one follows for the same request. */
     boolean isInterim() {
+        return isInterim(status);
+    }
+
+    static boolean isInterim(int status) {
         return status >= 100 && status < 200 && status != 101;
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -83,6 +84,20 @@ class MalformedRequestsIT {
         }
         assertThat(bystander.exchange(RawHttp.request("GET", "/_ping")).status())
                 .as("another client's keep-alive connection, after " + what).isEqualTo(200);
+    }
+
+    @Test
+    void aClientThatEndsItsSideMidHeadIsClosedAtOnceNotAfterTheHeadTimeout() {
+        // The head timeout is 30 s: the connection must end well before it, as the engine ends such a connection.
+        Instant start = Instant.now();
+        try (RawHttp http = tether.connect().timeout(Duration.ofSeconds(10))) {
+            http.write("GET /_ping HTTP/1.1\r\nHo".getBytes(StandardCharsets.ISO_8859_1));
+            http.shutdownOutput();
+            assertThat(http.readToEof()).as("no answer, as Go's server gives none").isEmpty();
+        }
+        assertThat(Duration.between(start, Instant.now())).isLessThan(ProxyConfig.HEAD_TIMEOUT.dividedBy(3));
+        assertThat(bystander.exchange(RawHttp.request("GET", "/_ping")).status())
+                .as("another client's keep-alive connection").isEqualTo(200);
     }
 
     @Test

@@ -1,0 +1,125 @@
+package dev.tether.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The CPU a relay spends per request: the time its threads ran, before and after a fixed number of keep-alive
+ * requests over one connection, from {@code /proc/PID/task/TID/schedstat} (nanoseconds on a CPU, user and kernel
+ * alike; {@code /proc/PID/stat} counts in 10 ms ticks, too coarse for a few seconds of work). socat forks a child
+ * per connection, which does the copying: a relay's children are counted with it, read while the connection is
+ * still open (a dead child's time is only in its parent's cutime once reaped).
+ */
+final class Cpu {
+
+    static final int WARMUP = 2_000;
+    static final int REQUESTS = 20_000;
+
+    private Cpu() {}
+
+    /**
+     * CPU of a relay over {@link #REQUESTS} pings: µs per request in all, the part of it in user space (from the
+     * 10 ms ticks of {@code /proc/PID/task/TID/stat}, so only roughly), and the busiest thread's share.
+     */
+    record PerRequest(double micros, double userMicros, double busiestShare, String busiest) {}
+
+    static PerRequest pings(Path socket, long pid) throws IOException {
+        byte[] ping = UnixHttp.get("/_ping");
+        try (UnixHttp http = new UnixHttp(socket)) {
+            for (int i = 0; i < WARMUP; i++) {
+                check(http.exchange(ping));
+            }
+            Map<String, Long> userBefore = new LinkedHashMap<>();
+            Map<String, Long> before = threads(pid, userBefore);
+            for (int i = 0; i < REQUESTS; i++) {
+                check(http.exchange(ping));
+            }
+            Map<String, Long> userAfter = new LinkedHashMap<>();
+            Map<String, Long> after = threads(pid, userAfter);
+            long user = 0;
+            for (var e : userAfter.entrySet()) {
+                user += e.getValue() - userBefore.getOrDefault(e.getKey(), 0L);
+            }
+            long total = 0;
+            long busiest = 0;
+            String busiestName = "";
+            for (var e : after.entrySet()) {
+                long spent = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+                total += spent;
+                if (spent > busiest) {
+                    busiest = spent;
+                    busiestName = e.getKey();
+                }
+            }
+            return new PerRequest(total / 1e3 / REQUESTS, user * 1e4 / REQUESTS, total == 0 ? 0 : busiest / (double) total,
+                    busiestName.substring(busiestName.indexOf(' ') + 1));
+        }
+    }
+
+    private static void check(int status) {
+        if (status != 200) {
+            throw new IllegalStateException("_ping answered " + status);
+        }
+    }
+
+    /**
+     * Every thread of {@code pid} and of its descendants: "TID name" to nanoseconds run; into {@code user}, to
+     * clock ticks in user mode.
+     */
+    static Map<String, Long> threads(long pid, Map<String, Long> user) throws IOException {
+        Map<String, Long> out = new LinkedHashMap<>();
+        collect(pid, out, user);
+        return out;
+    }
+
+    private static void collect(long pid, Map<String, Long> out, Map<String, Long> user) throws IOException {
+        List<Path> tasks;
+        try (Stream<Path> s = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            tasks = s.toList();
+        } catch (NoSuchFileException e) {
+            return; // gone meanwhile
+        }
+        List<Long> children = new ArrayList<>();
+        for (Path task : tasks) {
+            try {
+                String schedstat = Files.readString(task.resolve("schedstat"));
+                String comm = Files.readString(task.resolve("comm")).strip();
+                String key = task.getFileName() + " " + comm;
+                out.put(key, Long.parseLong(schedstat.substring(0, schedstat.indexOf(' '))));
+                String stat = Files.readString(task.resolve("stat"));
+                // fields after the command's closing parenthesis: state is field 3, utime field 14
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                user.put(key, Long.parseLong(fields[11]));
+                for (String child : Files.readString(task.resolve("children")).trim().split("\\s+")) {
+                    if (!child.isEmpty()) {
+                        children.add(Long.parseLong(child));
+                    }
+                }
+            } catch (NoSuchFileException e) {
+                // a thread that ended between the listing and the read
+            }
+        }
+        for (long child : children) {
+            collect(child, out, user);
+        }
+    }
+
+    /** {@code Cpu SOCKET PID [N]}: N keep-alive pings (default 20000) over SOCKET, printing PID's CPU per request. */
+    public static void main(String[] args) throws Exception {
+        Path socket = Path.of(args[0]);
+        long pid = Long.parseLong(args[1]);
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+        for (int i = 0; i < rounds; i++) {
+            PerRequest r = pings(socket, pid);
+            System.out.printf("%.1f µs CPU per _ping, ~%.0f µs of it in user space (busiest thread %s: %.0f %%)%n",
+                    r.micros(), r.userMicros(), r.busiest(), r.busiestShare() * 100);
+        }
+    }
+}
