@@ -115,18 +115,18 @@ class ReaperTest {
     }
 
     @Test
-    void aContainersOwnStopTimeoutWinsOverTheGrace() throws Exception {
+    void aContainersOwnPositiveStopTimeoutWinsOverTheGrace() throws Exception {
         ProcessId owner = child();
         Reaper reaper = reaper();
         reaper.start(Duration.ofMinutes(10));
         String tied = engine.runDetached(engine.name("stop-timeout"), labels(Tie.OWNER, owner, self),
-                List.of("--stop-timeout", "0"), "sleep", "600");
+                List.of("--stop-timeout", "2"), "sleep", "600");
         TestEngine.await(() -> engine.status(tied).equals("running"), Duration.ofSeconds(30), "running");
 
         kill(owner);
 
         TestEngine.await(() -> !reaped.isEmpty(), GRACE.plus(SLACK).plusSeconds(15), "the reap reported");
-        assertThat(reaped.getFirst().grace()).as("StopTimeout 0: killed at once").isEqualTo(Duration.ZERO);
+        assertThat(reaped.getFirst().grace()).as("its own StopTimeout 2, not tether's grace of 1 s").isEqualTo(Duration.ofSeconds(2));
         assertThat(engine.exists(tied)).isFalse();
     }
 
