@@ -40,7 +40,7 @@ public final class Daemon {
     private final AutoCloseable claim;
     /** The `tether run` servers' guards: none in the launcher's training run, which must never stop anything. */
     private Guards guards;
-    private final Guards.Prepared guardsReady;
+    private Guards.Prepared guardsReady;
     private ControlServer control;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -60,8 +60,11 @@ public final class Daemon {
         watcher = watcherReady.join();
         reaper = new Reaper(engine, watcher, instance.label(), settings.grace(), recorder);
         try {
-            guardsReady = settings.reaps() ? Guards.prepare(settings.socket(), settings.guardCgroup()) : null;
-            proxy = DockerProxy.start(settings.proxy(), new SessionRule(reaper, recorder));
+            proxy = DockerProxy.start(settings.proxy(), new SessionRule(reaper, recorder), () -> {
+                if (settings.reaps()) {
+                    guardsReady = Guards.prepare(settings.socket(), settings.guardCgroup());
+                }
+            });
         } catch (Exception | Error e) {
             // Another tether's socket, or one that cannot be served: what was started for it goes too.
             closeQuietly(recorder, journal, engine, watcher);

@@ -60,9 +60,24 @@ public final class DockerProxy implements AutoCloseable {
 
     /** Binds the socket and starts relaying; {@code events} hears of creates, sessions and traffic. */
     public static DockerProxy start(ProxyConfig config, ProxyEvents events) throws IOException {
+        return start(config, events, () -> {});
+    }
+
+    /** What must be in place beside the socket before it serves, made once the socket's directory is checked. */
+    @FunctionalInterface
+    public interface BesideTheSocket {
+        void prepare() throws IOException;
+    }
+
+    /**
+     * Binds the socket and starts relaying. {@code beside} runs once the socket's directory has passed its checks
+     * (made if missing, with the socket's mode and group) and this proxy holds the claim on the path, before the
+     * socket serves: nothing of tether's is created next to a socket it refuses or another tether serves.
+     */
+    public static DockerProxy start(ProxyConfig config, ProxyEvents events, BesideTheSocket beside) throws IOException {
         DockerProxy proxy = new DockerProxy(config, events, Instance.of(Processes.self()).label());
         try {
-            proxy.bind();
+            proxy.bind(beside);
         } catch (IOException | RuntimeException e) {
             proxy.loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
@@ -70,10 +85,16 @@ public final class DockerProxy implements AutoCloseable {
         return proxy;
     }
 
-    private void bind() throws IOException {
+    private void bind(BesideTheSocket beside) throws IOException {
         Optional<TcpListener> tcp = config.tcp().isPresent()
                 ? Optional.of(TcpListener.prepare(config.tcp().get())) : Optional.empty();
         claim = ListeningSocket.claim(config.socket(), config.socketGroup());
+        try {
+            beside.prepare();
+        } catch (IOException | RuntimeException e) {
+            claim.close();
+            throw e;
+        }
         Upstream upstream = new Upstream(config.upstream());
         Peers peers = new Peers(config.socket());
         AccessGate gate = new AccessGate(config.allowedUids(), config.socket().toString(), config.headTimeout());
