@@ -1,5 +1,6 @@
 // An MCP host for GuardIT: the real MCP TypeScript SDK client starts its stdio server through `tether run`, lists
-// its tools and calls one, prints one JSON line, then obeys lines on its own stdin:
+// its tools and calls one (GUARD_HOST_TOOL, default list_allowed_directories), prints one JSON line, then obeys
+// lines on its own stdin:
 //   close-stdin  closes the server's stdin and lives on;   exit  exits 0 without closing anything.
 // Usage: node guard-host.cjs NODE_MODULES COMMAND [ARGS…]   (COMMAND ARGS… is what the SDK spawns)
 // The server's environment is this one's (the SDK passes only a few variables by default).
@@ -16,7 +17,7 @@ const { StdioClientTransport } = sdk('client/stdio.js');
   const client = new Client({ name: 'tether-guard-host', version: '1.0.0' });
   await client.connect(transport);
   const tools = await client.listTools();
-  const allowed = await client.callTool({ name: 'list_allowed_directories', arguments: {} });
+  const allowed = await client.callTool({ name: process.env.GUARD_HOST_TOOL || 'list_allowed_directories', arguments: {} });
   console.log(JSON.stringify({
     ready: true,
     hostPid: process.pid,

@@ -27,6 +27,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -35,6 +36,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@code tether run} guards servers that are not containers: a real stdio MCP server from npm
@@ -236,39 +240,124 @@ class GuardIT {
 
     // ---------------------------------------------------------------- a container behind a wrapper
 
-    @Test
-    void aDockerServerBehindAShellLosesShellCliAndContainerWhenItsHostIsKilled() throws Exception {
+    /**
+     * A stdio MCP server in a container, as stubborn as they come: PID 1 ignores SIGTERM and the end of its stdin,
+     * and answers {@code initialize}, {@code tools/list} and {@code tools/call} (one tool, {@code hostname}) with
+     * busybox's sh and sed alone, echoing the client's protocol version.
+     */
+    static final String STUBBORN_MCP_SERVER = """
+            trap '' TERM
+            while :; do
+              if read -r l; then
+                id=$(echo "$l" | sed -n 's/.*"id":\\([0-9][0-9]*\\).*/\\1/p')
+                case "$l" in
+                  *'"method":"initialize"'*)
+                    v=$(echo "$l" | sed -n 's/.*"protocolVersion":"\\([^"]*\\)".*/\\1/p')
+                    echo '{"jsonrpc":"2.0","id":'"$id"',"result":{"protocolVersion":"'"$v"'","capabilities":{"tools":{}},"serverInfo":{"name":"stubborn","version":"1.0.0"}}}' ;;
+                  *'"method":"tools/list"'*)
+                    echo '{"jsonrpc":"2.0","id":'"$id"',"result":{"tools":[{"name":"hostname","description":"the hostname of the container","inputSchema":{"type":"object","properties":{}}}]}}' ;;
+                  *'"method":"tools/call"'*)
+                    echo '{"jsonrpc":"2.0","id":'"$id"',"result":{"content":[{"type":"text","text":"in container '"$(hostname)"'"}]}}' ;;
+                  *'"id":'*)
+                    echo '{"jsonrpc":"2.0","id":'"$id"',"error":{"code":-32601,"message":"no such method"}}' ;;
+                esac
+              else
+                sleep 1
+              fi
+            done
+            """;
+
+    /** A wrapper an MCP host puts between itself and {@code docker run -i}, one that does not exec it. */
+    record Wrapper(String shape, String exe, UnaryOperator<List<String>> wrap) {
+        @Override
+        public String toString() {
+            return shape;
+        }
+    }
+
+    /** How the host reaches tether: its own DOCKER_HOST, or {@code tether run} in front of the wrapper. */
+    enum Route {
+        DOCKER_HOST("DOCKER_HOST is tether's socket"), TETHER_RUN("through tether run");
+
+        final String words;
+
+        Route(String words) {
+            this.words = words;
+        }
+
+        @Override
+        public String toString() {
+            return words;
+        }
+    }
+
+    static Stream<Arguments> wrappedDockerServers() throws IOException {
+        String sh = Path.of("/bin/sh").toRealPath().getFileName().toString();
+        List<Wrapper> wrappers = List.of(
+                // "$0" "$@" runs the docker command as given; "; true" after it keeps the shell from exec'ing it
+                new Wrapper("sh -c \"docker run -i …; true\"", sh, run -> concat(List.of("sh", "-c", "\"$0\" \"$@\"; true"), run)),
+                new Wrapper("bash -lc 'docker run -i …; true'", "bash", run -> concat(List.of("bash", "-lc", "\"$0\" \"$@\"; true"), run)),
+                new Wrapper("timeout 8h docker run -i …", "timeout", run -> concat(List.of("timeout", "8h"), run)),
+                // npm runs the line with sh -c (which execs docker): the CLI is npm's child, as npx's would be
+                new Wrapper("npm exec -c 'docker run -i …'", "node", run -> List.of("npm", "exec", "--offline", "-c",
+                        String.join(" ", run.stream().map(Cli::shellQuote).toList()))));
+        return wrappers.stream().flatMap(w -> Stream.of(Route.values()).map(r -> Arguments.of(w, r)));
+    }
+
+    /**
+     * The MCP SDK's client starts a containerised server through a wrapper, lists and calls its tools, and is
+     * SIGKILLed: the container and every wrapper process are gone within the grace and a second. Through tether's
+     * socket alone the reaper ends the container (the host is among the CLI's recorded ancestors) and the wrappers
+     * then exit by themselves; through {@code tether run} the guard also stops the wrappers.
+     */
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("wrappedDockerServers")
+    void aDockerServerBehindAWrapperGoesWithItsSdkHost(Wrapper wrapper, Route route) throws Exception {
         Path socket = dir.resolve("docker.sock");
         tether = Tether.up(socket, "--grace", "2s");
         String name = Engine.name("guard-wrapped");
-        String wrapped = String.join(" ", Cli.shellQuote(Cli.NEW), "run", "-i", "--rm", "--network", "none",
-                "--label", Cli.shellQuote(Engine.labelArg()), "--name", name, Engine.TEST_IMAGE,
-                "sh", "-c", Cli.shellQuote(ReapKit.STUBBORN_SERVER)) + "; true";
-        // The host: a shell whose child `tether run` reads a pipe from it, as an MCP host's server does.
-        String host = "sleep 600 | " + Cli.shellQuote(Engine.root().resolve("tether").toString()) + " run --socket "
-                + Cli.shellQuote(socket.toString()) + " --grace 2s -- sh -c " + Cli.shellQuote(wrapped) + "; true";
-        ProcessBuilder pb = new ProcessBuilder("setsid", "bash", "-c", host).directory(dir.toFile());
+        List<String> run = List.of(Cli.NEW, "run", "-i", "--rm", "--network", "none", "--label", Engine.labelArg(),
+                "--name", name, Engine.TEST_IMAGE, "sh", "-c", STUBBORN_MCP_SERVER);
+        List<String> server = new ArrayList<>();
+        if (route == Route.TETHER_RUN) {
+            server.addAll(List.of(Engine.root().resolve("tether").toString(), "run", "--socket", socket.toString(),
+                    "--grace", "2s", "--"));
+        }
+        server.addAll(wrapper.wrap().apply(run));
+        Path clients = Engine.root().resolve("cli/src/test/resources/clients");
+        List<String> command = new ArrayList<>(List.of("node", clients.resolve("guard-host.cjs").toString(), modules.toString()));
+        command.addAll(server);
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT);
         ReapKit.dockerEnv(pb.environment(), socket);
-        pb.environment().put("DOCKER_HOST", Engine.endpoint().uri());
-        Process hostProcess = pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        hosts.add(new Host(hostProcess, "", null));
-        Engine.awaitContainer(name, Engine::running, "the wrapped docker server running", READY);
-        ProcessHandle hostHandle = hostProcess.toHandle();
+        pb.environment().remove(Guards_MARKER);
+        pb.environment().put("GUARD_HOST_TOOL", "hostname");
+        if (route == Route.TETHER_RUN) {
+            pb.environment().put("DOCKER_HOST", Engine.endpoint().uri()); // tether run points the CLI at tether
+        }
+        Host host = new Host(pb.start(), "", wrapper.shape());
+        hosts.add(host);
+        host.ready = host.awaitLine(n -> n.has("ready"));
+        assertThat(host.ready.path("tools").toString()).as("tools listed through the wrapper").contains("hostname");
+        JsonNode container = Engine.awaitContainer(name, Engine::running, "the wrapped docker server running", READY);
+        assertThat(host.ready.path("called").asText()).as("a tool called in the container")
+                .isEqualTo("in container " + container.at("/Config/Hostname").asText());
+
         List<ProcessId> tree = new ArrayList<>();
-        for (ProcessHandle child : hostHandle.descendants().toList()) {
+        for (ProcessHandle child : host.process.toHandle().descendants().toList()) {
             ProcessId id = Processes.identify(child.pid());
-            spawned.add(id);
-            if (!Processes.commandLine(child.pid()).getFirst().equals("sleep")) {
-                tree.add(id); // sh and the docker CLI; the host's own `sleep 600` is the host's, not the server's
+            if (id.isKnown()) {
+                tree.add(id);
             }
         }
-        assertThat(tree.stream().map(p -> p.exeName()).toList()).as("the wrapper and the docker CLI")
-                .contains(Path.of("/bin/sh").toRealPath().getFileName().toString(), "docker");
+        spawned.addAll(tree);
+        assertThat(tree.stream().map(ProcessId::exeName).toList()).as("the wrapper and the docker CLI under the host")
+                .contains(wrapper.exe(), "docker");
 
         long death = System.nanoTime();
-        ReapKit.sigkill(hostHandle);
-        awaitAllGone(tree, death, GRACE.plus(SLACK), "(G6) host SIGKILL: sh -c \"docker run -i …; true\", sh and docker CLI");
-        ReapKit.awaitGoneWithin(name, death, GRACE.plus(SLACK), "(G6) host SIGKILL: sh -c \"docker run -i …; true\", container");
+        ReapKit.sigkill(host.process.toHandle());
+        String what = "(W) SDK host SIGKILL, " + wrapper + ", " + route;
+        ReapKit.awaitGoneWithin(name, death, GRACE.plus(SLACK), what + ": container");
+        awaitAllGone(tree, death, GRACE.plus(SLACK), what + ": " + tree.stream().map(ProcessId::exeName).distinct().toList());
     }
 
     // ---------------------------------------------------------------- the host still sees its own child
@@ -297,6 +386,12 @@ class GuardIT {
     }
 
     // ---------------------------------------------------------------- the kit
+
+    private static List<String> concat(List<String> first, List<String> then) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(then);
+        return all;
+    }
 
     private ProcessBuilder runner(Path socket, String... command) {
         List<String> args = new ArrayList<>(List.of(Engine.root().resolve("tether").toString(), "run", "--socket",
