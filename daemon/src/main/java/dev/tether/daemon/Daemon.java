@@ -1,6 +1,8 @@
 package dev.tether.daemon;
 
+import dev.tether.docker.Endpoint;
 import dev.tether.docker.EngineClient;
+import dev.tether.docker.SshBridge;
 import dev.tether.guard.Guards;
 import dev.tether.journal.JournalWriter;
 import dev.tether.labeler.Instance;
@@ -14,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,6 +40,7 @@ public final class Daemon {
     private final ProcessWatcher watcher;
     private final Reaper reaper;
     private final DockerProxy proxy;
+    private Optional<SshBridge> sshBridge = Optional.empty();
     private final AutoCloseable claim;
     /** The `tether run` servers' guards: none in the launcher's training run, which must never stop anything. */
     private Guards guards;
@@ -60,7 +64,14 @@ public final class Daemon {
         watcher = watcherReady.join();
         reaper = new Reaper(engine, watcher, instance.label(), settings.grace(), recorder);
         try {
-            proxy = DockerProxy.start(settings.proxy(), new SessionRule(reaper, recorder), () -> {
+            // An ssh engine is reached as the docker CLI reaches it, an ssh per connection, through a socket of
+            // tether's own beside its Docker socket (the same private folder), opened once that folder passed its checks.
+            Path bridgeSocket = settings.socket().resolveSibling(settings.socket().getFileName() + ".ssh");
+            Endpoint reachedAt = settings.upstream() instanceof Endpoint.Ssh ? new Endpoint.Unix(bridgeSocket) : settings.upstream();
+            proxy = DockerProxy.start(settings.proxy(reachedAt), new SessionRule(reaper, recorder), () -> {
+                if (settings.upstream() instanceof Endpoint.Ssh ssh) {
+                    sshBridge = Optional.of(SshBridge.open(ssh, bridgeSocket));
+                }
                 if (settings.reaps()) {
                     guardsReady = Guards.prepare(settings.socket(), settings.guardCgroup());
                 }
@@ -68,6 +79,7 @@ public final class Daemon {
         } catch (Exception | Error e) {
             // Another tether's socket, or one that cannot be served: what was started for it goes too.
             closeQuietly(recorder, journal, engine, watcher);
+            sshBridge.ifPresent(SshBridge::close);
             throw e;
         }
         metrics.countOpenConnections(proxy::openConnections);
@@ -121,6 +133,7 @@ public final class Daemon {
                     "/metrics", () -> Reply.text("text/plain; version=0.0.4; charset=utf-8", recorder.metrics().scrape())));
         } catch (RuntimeException | IOException e) {
             proxy.close();
+            sshBridge.ifPresent(SshBridge::close);
             closeQuietly(claim, recorder, journal, engine, watcher);
             throw e;
         }
@@ -143,6 +156,7 @@ public final class Daemon {
         }
         proxy.drain(settings.drain());
         control.close();
+        sshBridge.ifPresent(SshBridge::close);
         try (claim; watcher; engine; journal; recorder) { // closed last to first
             log.debug("stopped");
         } catch (Exception e) {

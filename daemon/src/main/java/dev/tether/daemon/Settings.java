@@ -56,8 +56,8 @@ public record Settings(Path socket, Optional<String> socketGroup, EngineChoice e
         return engine.endpoint();
     }
 
-    /** The relay's share of these settings. */
-    ProxyConfig proxy() {
-        return new ProxyConfig(socket, socketGroup, engine.endpoint(), forcedTie, headTimeout, mcpDefaults, allowedUids, tcp);
+    /** The relay's share of these settings; it reaches the engine at {@code reachedAt} (an ssh engine's bridge). */
+    ProxyConfig proxy(Endpoint reachedAt) {
+        return new ProxyConfig(socket, socketGroup, reachedAt, forcedTie, headTimeout, mcpDefaults, allowedUids, tcp);
     }
 }

@@ -13,6 +13,9 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,14 +42,29 @@ public final class EngineClient implements AutoCloseable {
      */
     private final CompletableFuture<Transport> transport;
 
-    private record Transport(DockerHttpClient http, DockerClient docker) {}
+    /** @param bridge an ssh engine's local socket, which this client opened and closes */
+    private record Transport(DockerHttpClient http, DockerClient docker, Optional<SshBridge> bridge) {}
 
     private EngineClient(Endpoint endpoint) {
         this.endpoint = endpoint;
         this.transport = CompletableFuture.supplyAsync(() -> {
-            DockerHttpClient http = DockerClients.httpClient(endpoint);
-            return new Transport(http, DockerClients.connect(endpoint, http));
+            Optional<SshBridge> bridge = endpoint instanceof Endpoint.Ssh ssh ? Optional.of(bridgeTo(ssh)) : Optional.empty();
+            Endpoint reachedAt = bridge.<Endpoint>map(SshBridge::endpoint).orElse(endpoint);
+            DockerHttpClient http = DockerClients.httpClient(reachedAt);
+            return new Transport(http, DockerClients.connect(reachedAt, http), bridge);
         }, runnable -> Thread.ofPlatform().daemon().name("tether-engine-client").start(runnable));
+    }
+
+    /** A bridge of this client's own, in a folder only this user can enter. */
+    private static SshBridge bridgeTo(Endpoint.Ssh ssh) {
+        try {
+            Path dir = Files.createTempDirectory("tether-ssh-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            dir.toFile().deleteOnExit();
+            return SshBridge.open(ssh, dir.resolve("engine.sock"));
+        } catch (IOException e) {
+            throw new EngineException("cannot open a local socket for " + ssh.uri() + ": " + e.getMessage(), e);
+        }
     }
 
     public static EngineClient connect(Endpoint endpoint) {
@@ -240,6 +258,14 @@ public final class EngineClient implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        docker().close();
+        Transport t = transport();
+        try {
+            t.docker().close();
+        } finally {
+            t.bridge().ifPresent(b -> {
+                b.close();
+                b.endpoint().socket().getParent().toFile().delete();
+            });
+        }
     }
 }

@@ -63,6 +63,8 @@ final class Upstream {
                 address = InetSocketAddress.createUnresolved(tcp.host(), tcp.port());
                 tls = tcp.tls().map(t -> new Tls(t, t.sslContext(), tcp.host(), tcp.port()));
             }
+            case Endpoint.Ssh ssh -> throw new IllegalArgumentException("the relay reaches " + ssh.uri()
+                    + " through an SshBridge's socket (the daemon opens one), not directly");
         }
     }
 

@@ -1,0 +1,209 @@
+package dev.tether.docker;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An {@code ssh://} engine as a local unix socket, the way the docker CLI reaches one: every connection accepted runs
+ * {@code ssh -o ConnectTimeout=30 -T [-l USER] [-p PORT] -- HOST docker [--host=unix://PATH] system dial-stdio} and
+ * pumps bytes both ways, half-closes included. The user's own ssh (its config, agent, known hosts) does the
+ * authentication, as it does for the CLI. An ssh that fails before the engine said anything answers the request with
+ * a Docker-style 502 that carries ssh's own words.
+ */
+public final class SshBridge implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SshBridge.class);
+
+    private final Endpoint.Ssh target;
+    private final List<String> ssh;
+    private final Path socket;
+    private final ServerSocketChannel server;
+    private final Set<Process> running = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private SshBridge(Endpoint.Ssh target, List<String> ssh, Path socket, ServerSocketChannel server) {
+        this.target = target;
+        this.ssh = ssh;
+        this.socket = socket;
+        this.server = server;
+    }
+
+    /** Listens on {@code socket} (its folder must be private to this user) and bridges to {@code target}. */
+    public static SshBridge open(Endpoint.Ssh target, Path socket) throws IOException {
+        return open(target, socket, "ssh");
+    }
+
+    /** As {@link #open(Endpoint.Ssh, Path)}, with another ssh program (a test's, with its own config). */
+    static SshBridge open(Endpoint.Ssh target, Path socket, String sshProgram) throws IOException {
+        Files.deleteIfExists(socket);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        SshBridge bridge = new SshBridge(target, command(target, sshProgram), socket, server);
+        Thread.ofPlatform().daemon().name("tether-ssh-bridge").start(bridge::accept);
+        return bridge;
+    }
+
+    /** The docker CLI's command for {@code target} (docker/cli connhelper). */
+    static List<String> command(Endpoint.Ssh target, String sshProgram) {
+        List<String> cmd = new ArrayList<>(List.of(sshProgram, "-o", "ConnectTimeout=30", "-T"));
+        target.user().ifPresent(u -> cmd.addAll(List.of("-l", u)));
+        target.port().ifPresent(p -> cmd.addAll(List.of("-p", Integer.toString(p))));
+        cmd.addAll(List.of("--", target.host(), "docker"));
+        if (!target.path().replace("/", "").isEmpty()) {
+            cmd.add("--host=unix://" + target.path());
+        }
+        cmd.addAll(List.of("system", "dial-stdio"));
+        return List.copyOf(cmd);
+    }
+
+    /** Where clients of the bridge connect. */
+    public Endpoint.Unix endpoint() {
+        return new Endpoint.Unix(socket);
+    }
+
+    private void accept() {
+        while (!closed) {
+            SocketChannel client;
+            try {
+                client = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) {
+                    log.warn("ssh bridge to {} stopped accepting: {}", target.uri(), e.toString());
+                }
+                return;
+            }
+            Thread.ofVirtual().name("tether-ssh-connection").start(() -> bridge(client));
+        }
+    }
+
+    private void bridge(SocketChannel client) {
+        Process process;
+        try {
+            process = new ProcessBuilder(ssh).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        } catch (IOException e) {
+            refuse(client, "cannot run " + ssh.getFirst() + " (" + e.getMessage() + "): install an OpenSSH client,"
+                    + " as the docker CLI needs one for ssh:// too");
+            return;
+        }
+        running.add(process);
+        StringBuilder stderr = new StringBuilder();
+        Thread errors = Thread.ofVirtual().start(() -> collect(process.getErrorStream(), stderr));
+        boolean[] answered = {false};
+        Thread upstream = Thread.ofVirtual().start(() -> {
+            try (OutputStream toSsh = process.getOutputStream()) {
+                Channels.newInputStream(client).transferTo(toSsh); // ends when the client half-closes or leaves
+            } catch (IOException e) {
+                // the client or ssh went: the other direction ends too
+            }
+        });
+        try (InputStream fromSsh = process.getInputStream()) {
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = fromSsh.read(buffer)) > 0; ) {
+                answered[0] = true;
+                writeAll(client, ByteBuffer.wrap(buffer, 0, n));
+            }
+            if (!answered[0]) {
+                int code = process.waitFor();
+                errors.join();
+                if (code != 0) {
+                    refuse(client, "ssh to " + target.uri() + " failed (exit " + code + "): " + lastLine(stderr)
+                            + "; check that `ssh " + target.hostArgument() + " docker version` works for this user");
+                    return;
+                }
+            }
+            client.shutdownOutput(); // the engine's half-close, passed on
+            upstream.join();
+        } catch (IOException e) {
+            // the client left: ssh is ended below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            process.destroy();
+            running.remove(process);
+            closeQuietly(client);
+        }
+    }
+
+    /** A Docker-style error where the engine's answer would have been, then the end of the connection. */
+    private static void refuse(SocketChannel client, String why) {
+        String body = "{\"message\":\"tether: " + why.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}\n";
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        String head = "HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
+                + "\r\nConnection: close\r\n\r\n";
+        try {
+            writeAll(client, ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)));
+            writeAll(client, ByteBuffer.wrap(bytes));
+        } catch (IOException e) {
+            // the client is gone: nobody to tell
+        }
+        log.warn("tether: {}", why);
+        closeQuietly(client);
+    }
+
+    private static void writeAll(SocketChannel channel, ByteBuffer bytes) throws IOException {
+        while (bytes.hasRemaining()) {
+            channel.write(bytes);
+        }
+    }
+
+    private static void collect(InputStream in, StringBuilder into) {
+        try {
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            synchronized (into) {
+                into.append(text);
+            }
+        } catch (IOException e) {
+            // ssh is gone
+        }
+    }
+
+    private static String lastLine(StringBuilder stderr) {
+        synchronized (stderr) {
+            List<String> lines = stderr.toString().strip().lines().filter(l -> !l.isBlank()).toList();
+            return lines.isEmpty() ? "ssh said nothing" : lines.getLast().strip();
+        }
+    }
+
+    private static void closeQuietly(SocketChannel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        running.forEach(Process::destroy);
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            // left behind; the next open deletes it
+        }
+    }
+}
