@@ -137,7 +137,7 @@ public record EngineChoice(Endpoint endpoint, Rule rule, String why, List<String
             endpoint = context.host().map(Endpoint::parse).orElse(Endpoints.DEFAULT_ENGINE);
         } catch (IllegalArgumentException e) {
             throw new Refused("the docker context `" + name + "` points at " + context.host().orElseThrow()
-                    + ", which tether cannot reach (only unix:// sockets and tcp://, with or without TLS, for now)",
+                    + ", which tether cannot reach: " + e.getMessage(),
                     "name an engine tether can reach: tether up --upstream unix:///path/to/docker.sock");
         }
         if (endpoint instanceof Endpoint.Tcp tcp) {

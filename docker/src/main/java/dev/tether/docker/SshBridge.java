@@ -6,13 +6,13 @@ import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
 public final class SshBridge implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SshBridge.class);
+    /** How long a refused client may take to end its side before the bridge closes the connection anyway. */
+    private static final Duration CLIENT_CLOSES = Duration.ofSeconds(5);
 
     private final Endpoint.Ssh target;
     private final List<String> ssh;
@@ -91,7 +93,9 @@ public final class SshBridge implements AutoCloseable {
                 }
                 return;
             }
-            Thread.ofVirtual().name("tether-ssh-connection").start(() -> bridge(client));
+            // Platform threads: a connection blocks three on pipes and a socket, and engines' clients pool few
+            // connections; a virtual thread blocked in a pipe's read would hold its carrier anyway.
+            pump("tether-ssh-connection").start(() -> bridge(client));
         }
     }
 
@@ -101,32 +105,28 @@ public final class SshBridge implements AutoCloseable {
             process = new ProcessBuilder(ssh).redirectInput(ProcessBuilder.Redirect.PIPE).start();
         } catch (IOException e) {
             refuse(client, "cannot run " + ssh.getFirst() + " (" + e.getMessage() + "): install an OpenSSH client,"
-                    + " as the docker CLI needs one for ssh:// too");
+                    + " as the docker CLI needs one for ssh:// too", false, null);
             return;
         }
         running.add(process);
         StringBuilder stderr = new StringBuilder();
-        Thread errors = Thread.ofVirtual().start(() -> collect(process.getErrorStream(), stderr));
-        boolean[] answered = {false};
-        Thread upstream = Thread.ofVirtual().start(() -> {
-            try (OutputStream toSsh = process.getOutputStream()) {
-                Channels.newInputStream(client).transferTo(toSsh); // ends when the client half-closes or leaves
-            } catch (IOException e) {
-                // the client or ssh went: the other direction ends too
-            }
-        });
+        Thread errors = pump("tether-ssh-stderr").start(() -> collect(process.getErrorStream(), stderr));
+        Request request = new Request();
+        Thread upstream = pump("tether-ssh-request").start(() -> request.pass(client, process.getOutputStream()));
         try (InputStream fromSsh = process.getInputStream()) {
+            boolean answered = false;
             byte[] buffer = new byte[64 * 1024];
             for (int n; (n = fromSsh.read(buffer)) > 0; ) {
-                answered[0] = true;
+                answered = true;
                 writeAll(client, ByteBuffer.wrap(buffer, 0, n));
             }
-            if (!answered[0]) {
+            if (!answered) {
                 int code = process.waitFor();
                 errors.join();
                 if (code != 0) {
                     refuse(client, "ssh to " + target.uri() + " failed (exit " + code + "): " + lastLine(stderr)
-                            + "; check that `ssh " + target.hostArgument() + " docker version` works for this user");
+                            + "; check that `ssh " + target.hostArgument() + " docker version` works for this user",
+                            request.isHead(), upstream);
                     return;
                 }
             }
@@ -143,17 +143,75 @@ public final class SshBridge implements AutoCloseable {
         }
     }
 
-    /** A Docker-style error where the engine's answer would have been, then the end of the connection. */
-    private static void refuse(SocketChannel client, String why) {
+    /** The client's bytes on their way to ssh's stdin; what ssh no longer takes is read and dropped. */
+    private static final class Request {
+        private volatile boolean head;
+
+        void pass(SocketChannel client, OutputStream toSsh) {
+            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+            boolean first = true;
+            boolean sshTakes = true;
+            try {
+                while (client.read(buffer) >= 0) { // ends when the client half-closes or leaves
+                    if (first) {
+                        head = new String(buffer.array(), 0, Math.min(5, buffer.position()), StandardCharsets.US_ASCII).equals("HEAD ");
+                        first = false;
+                    }
+                    if (sshTakes) {
+                        try {
+                            toSsh.write(buffer.array(), 0, buffer.position());
+                            toSsh.flush(); // a process's stdin is buffered: unflushed, a request waits there for ever
+                        } catch (IOException e) {
+                            // ssh is gone. Reading on lets the client close on tether's answer: a unix socket closed
+                            // with unread bytes resets its peer, which may then lose the answer (seen).
+                            sshTakes = false;
+                        }
+                    }
+                    buffer.clear();
+                }
+            } catch (IOException e) {
+                // the client left
+            } finally {
+                try {
+                    toSsh.close();
+                } catch (IOException e) {
+                    // ssh is gone
+                }
+            }
+        }
+
+        /** Whether the first request is a HEAD, whose answer has no body. */
+        boolean isHead() {
+            return head;
+        }
+    }
+
+    private static Thread.Builder pump(String name) {
+        return Thread.ofPlatform().daemon().name(name);
+    }
+
+    /**
+     * A Docker-style error where the engine's answer would have been, then the end of the connection once the client
+     * has ended its side (it does on {@code Connection: close}), or after a few seconds.
+     */
+    private static void refuse(SocketChannel client, String why, boolean head, Thread reading) {
         String body = "{\"message\":\"tether: " + why.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}\n";
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        String head = "HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
+        String status = "HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
                 + "\r\nConnection: close\r\n\r\n";
         try {
-            writeAll(client, ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)));
-            writeAll(client, ByteBuffer.wrap(bytes));
+            writeAll(client, ByteBuffer.wrap(status.getBytes(StandardCharsets.US_ASCII)));
+            if (!head) {
+                writeAll(client, ByteBuffer.wrap(bytes));
+            }
+            client.shutdownOutput();
+            if (reading != null) {
+                reading.join(CLIENT_CLOSES);
+            }
         } catch (IOException e) {
             // the client is gone: nobody to tell
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         log.warn("tether: {}", why);
         closeQuietly(client);

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -215,11 +216,18 @@ class EngineChoiceTest {
     }
 
     @Test
-    void aContextOverSshOrABrokenOneIsRefused() throws IOException {
-        context(home.resolve(".docker"), "remote", "ssh://me@engine");
+    void aContextOverSshIsReachedByItsUrlAndABrokenOneIsRefused() throws IOException {
+        context(home.resolve(".docker"), "remote", "ssh://me@engine:2222");
         env.put("DOCKER_CONTEXT", "remote");
+        assertThat(choose().endpoint()).as("the CLI's ssh:// context")
+                .isEqualTo(new Endpoint.Ssh(Optional.of("me"), "engine", OptionalInt.of(2222), ""));
+        assertThat(choose().tls()).isEmpty();
+
+        context(home.resolve(".docker"), "pw", "ssh://me:secret@engine");
+        env.put("DOCKER_CONTEXT", "pw");
         assertThatThrownBy(this::choose).isInstanceOf(EngineChoice.Refused.class)
-                .hasMessageStartingWith("the docker context `remote` points at ssh://me@engine, which tether cannot reach");
+                .hasMessageStartingWith("the docker context `pw` points at ssh://me:secret@engine, which tether cannot reach:")
+                .hasMessageContaining("a password in an ssh URL is not supported");
 
         Path meta = home.resolve(".docker/contexts/meta").resolve(DockerContexts.id("broken")).resolve("meta.json");
         Files.createDirectories(meta.getParent());
