@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 final class EngineOption {
 
     @Option(names = "--upstream", paramLabel = "URL",
-            description = "The engine (default: the one the docker CLI reaches: $DOCKER_HOST unless it is tether's own socket,"
+            description = "The engine: unix://PATH, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT] (default: the one the docker CLI reaches: $DOCKER_HOST unless it is tether's own socket,"
                     + " else $DOCKER_CONTEXT, else the current docker context, else unix:///var/run/docker.sock).")
     String upstream;
 
