@@ -87,19 +87,8 @@ class PodmanIT {
     @Test
     void aDockerPyProcessKilledLosesTheContainerItCreated() throws IOException {
         String name = Engine.name("podman-owner");
-        String[] label = Engine.labelArg().split("=", 2);
-        ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", "-c", """
-                import docker, sys, time
-                client = docker.DockerClient(base_url=sys.argv[1], version="auto")
-                c = client.containers.run("tether-test/busybox:1", ["sleep", "600"], detach=True, name=sys.argv[2],
-                                          labels={sys.argv[3]: sys.argv[4]}, network_mode="none")
-                print("CREATED", c.id, flush=True)
-                time.sleep(600)
-                """, "unix://" + tether.socket, name, label[0], label[1]);
-        pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_"));
-        Cli.Running owner = new Cli.Running("docker-py owner", pb.start());
+        Cli.Running owner = ReapKit.dockerPyOwner(tether.socket, name);
         clients.add(owner);
-        owner.awaitStdout("CREATED ", Duration.ofSeconds(60));
         assertThat(podman.cli().docker("inspect", "--format", "{{index .Config.Labels \"dev.tether.tie\"}}", name))
                 .as("an SDK client's detached container").isEqualTo("owner");
 

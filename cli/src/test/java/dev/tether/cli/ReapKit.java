@@ -172,6 +172,31 @@ final class ReapKit {
         assertThat(kill.exitValue()).as(new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
     }
 
+    /**
+     * A docker-py script that creates a detached {@code sleep 600} named {@code name} through {@code socket}, says
+     * {@code CREATED ID} and lives on: an SDK owner, whose container tether ends with the process.
+     */
+    static Cli.Running dockerPyOwner(Path socket, String name) throws IOException {
+        String[] label = Engine.labelArg().split("=", 2);
+        ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", "-c", """
+                import docker, sys, time
+                client = docker.DockerClient(base_url=sys.argv[1], version="auto")
+                c = client.containers.run("tether-test/busybox:1", ["sleep", "600"], detach=True, name=sys.argv[2],
+                                          labels={sys.argv[3]: sys.argv[4]}, network_mode="none")
+                print("CREATED", c.id, flush=True)
+                time.sleep(600)
+                """, "unix://" + socket, name, label[0], label[1]);
+        pb.environment().keySet().removeIf(k -> k.startsWith("DOCKER_"));
+        Cli.Running owner = new Cli.Running("docker-py owner", pb.start());
+        try {
+            owner.awaitStdout("CREATED ", Duration.ofSeconds(60));
+        } catch (AssertionError | RuntimeException e) {
+            owner.close();
+            throw e;
+        }
+        return owner;
+    }
+
     // ---------------------------------------------------------------- the docker CLI's environment
 
     /** The environment a docker CLI gets in these tests: tether's socket and an empty config. */
