@@ -1,13 +1,14 @@
 package dev.tether.cli;
 
 import dev.tether.docker.EngineChoice;
-import dev.tether.docker.Endpoints;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,14 +40,27 @@ final class Install implements Callable<Integer> {
         Path path = socket.path();
         List<String> command = new ArrayList<>(List.of(Launcher.path().toString(), "up", "--socket", path.toString()));
         EngineChoice choice = engine.choice(path);
+        Map<String, String> environment = new TreeMap<>();
         // The service reads ~/.docker itself at each start, and so follows `docker context use`; what came from this
-        // shell (--upstream, DOCKER_HOST, DOCKER_CONTEXT, DOCKER_CONFIG) it would not see, so that is written down.
-        boolean followsContexts = choice.rule() == EngineChoice.Rule.CURRENT_CONTEXT && System.getenv("DOCKER_CONFIG") == null;
-        if (!followsContexts && !choice.endpoint().uri().equals(Endpoints.DEFAULT_ENGINE.uri())) {
-            command.addAll(List.of("--upstream", choice.endpoint().uri()));
+        // shell it would not see, so that is written down: a context by its name (the service then reads its
+        // endpoint and TLS files as the CLI does), an engine URL as --upstream with the TLS variables it was read with.
+        switch (choice.rule()) {
+            case DOCKER_CONTEXT, CURRENT_CONTEXT -> {
+                if (choice.rule() == EngineChoice.Rule.DOCKER_CONTEXT) {
+                    environment.put("DOCKER_CONTEXT", System.getenv("DOCKER_CONTEXT"));
+                }
+                passOn(environment, "DOCKER_CONFIG");
+            }
+            case FLAG, DOCKER_HOST -> {
+                command.addAll(List.of("--upstream", choice.endpoint().uri()));
+                if (choice.tls().isPresent()) {
+                    passOn(environment, "DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_CERT_PATH", "DOCKER_CONFIG");
+                }
+            }
+            case DEFAULT -> { }
         }
         Path file = manager.serviceFile();
-        String content = manager.content(command);
+        String content = manager.content(command, environment);
         boolean same = Files.isRegularFile(file) && Files.readString(file).equals(content);
 
         if (dryRun) {
@@ -74,6 +88,15 @@ final class Install implements Callable<Integer> {
         System.out.println("Point Docker clients at it: add this line to your shell profile (~/.bashrc, ~/.zshrc, …):");
         System.out.println("  export DOCKER_HOST=unix://" + path);
         return 0;
+    }
+
+    private static void passOn(Map<String, String> environment, String... names) {
+        for (String name : names) {
+            String value = System.getenv(name);
+            if (value != null && !value.isEmpty()) {
+                environment.put(name, value);
+            }
+        }
     }
 
     private static void start(ServiceManager manager) {

@@ -2,6 +2,7 @@ package dev.tether.cli;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -31,8 +32,13 @@ final class ServiceFiles {
         return home.resolve("Library/LaunchAgents").resolve(LAUNCHD_LABEL + ".plist");
     }
 
-    /** @param command the launcher and its arguments: {@code /…/tether up --socket …} */
-    static String systemdUnit(List<String> command) {
+    /**
+     * @param command the launcher and its arguments: {@code /…/tether up --socket …}
+     * @param environment variables the service needs from the shell that installed it (the engine's TLS, its context)
+     */
+    static String systemdUnit(List<String> command, Map<String, String> environment) {
+        String env = environment.entrySet().stream()
+                .map(e -> "Environment=" + systemdAssignment(e.getKey() + "=" + e.getValue()) + "\n").collect(Collectors.joining());
         return """
                 # Written by `tether install`; `tether uninstall` stops and removes it.
                 [Unit]
@@ -40,7 +46,7 @@ final class ServiceFiles {
 
                 [Service]
                 Type=simple
-                ExecStart=%s
+                %sExecStart=%s
                 Restart=on-failure
                 RestartSec=2
                 # SIGTERM: tether stops accepting, then lets open sessions finish for up to --drain (10s).
@@ -49,13 +55,19 @@ final class ServiceFiles {
 
                 [Install]
                 WantedBy=default.target
-                """.formatted(command.stream().map(ServiceFiles::systemdWord).collect(Collectors.joining(" ")),
+                """.formatted(env, command.stream().map(ServiceFiles::systemdWord).collect(Collectors.joining(" ")),
                 STOP_TIMEOUT_SECONDS);
     }
 
-    /** @param log where launchd sends tether's stdout and stderr */
-    static String launchdPlist(List<String> command, Path log) {
+    /**
+     * @param log where launchd sends tether's stdout and stderr
+     * @param environment as for {@link #systemdUnit}
+     */
+    static String launchdPlist(List<String> command, Path log, Map<String, String> environment) {
         String arguments = command.stream().map(a -> "    <string>" + xml(a) + "</string>\n").collect(Collectors.joining());
+        String env = environment.isEmpty() ? "" : "  <key>EnvironmentVariables</key>\n  <dict>\n"
+                + environment.entrySet().stream().map(e -> "    <key>" + xml(e.getKey()) + "</key>\n    <string>" + xml(e.getValue())
+                        + "</string>\n").collect(Collectors.joining()) + "  </dict>\n";
         return """
                 <?xml version="1.0" encoding="UTF-8"?>
                 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
@@ -67,7 +79,7 @@ final class ServiceFiles {
                   <key>ProgramArguments</key>
                   <array>
                 %s  </array>
-                  <key>RunAtLoad</key>
+                %s  <key>RunAtLoad</key>
                   <true/>
                   <key>KeepAlive</key>
                   <dict>
@@ -82,7 +94,7 @@ final class ServiceFiles {
                   <string>%s</string>
                 </dict>
                 </plist>
-                """.formatted(LAUNCHD_LABEL, arguments, STOP_TIMEOUT_SECONDS, xml(log.toString()), xml(log.toString()));
+                """.formatted(LAUNCHD_LABEL, arguments, env, STOP_TIMEOUT_SECONDS, xml(log.toString()), xml(log.toString()));
     }
 
     /**
@@ -95,6 +107,11 @@ final class ServiceFiles {
             return escaped;
         }
         return "\"" + escaped.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n").replace("\t", "\\t") + "\"";
+    }
+
+    /** An Environment= assignment, always quoted; {@code %} is a specifier to systemd, {@code $} is not expanded there. */
+    static String systemdAssignment(String assignment) {
+        return "\"" + assignment.replace("%", "%%").replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     private static String xml(String s) {

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -44,9 +45,9 @@ final class ServiceManager {
         return macos ? ServiceFiles.launchdPlistPath(dirs.home()) : ServiceFiles.systemdUnitPath(dirs);
     }
 
-    String content(List<String> command) {
-        return macos ? ServiceFiles.launchdPlist(command, dirs.home().resolve("Library/Logs/tether.log"))
-                : ServiceFiles.systemdUnit(command);
+    String content(List<String> command, Map<String, String> environment) {
+        return macos ? ServiceFiles.launchdPlist(command, dirs.home().resolve("Library/Logs/tether.log"), environment)
+                : ServiceFiles.systemdUnit(command, environment);
     }
 
     /** The commands that start the service once its file is written. */

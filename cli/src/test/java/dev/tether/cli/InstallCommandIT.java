@@ -122,6 +122,44 @@ class InstallCommandIT {
         assertThat(install.out()).doesNotContain("systemctl");
     }
 
+    /** The service is not started from this shell: the TLS variables the engine was read with are written down too. */
+    @Test
+    void aTlsEngineFromTheEnvironmentGoesIntoTheServiceWithItsVariables() throws Exception {
+        TestCerts certs = TestCerts.make(home.resolve("certs-made"), "tether-install-ca", List.of("127.0.0.1"));
+        Path certPath = Files.createDirectories(home.resolve("my certs"));
+        Files.copy(certs.ca(), certPath.resolve("ca.pem"));
+        Files.copy(certs.clientCert(), certPath.resolve("cert.pem"));
+        Files.copy(certs.clientKey(), certPath.resolve("key.pem"));
+
+        Cli.Result install = tether(List.of("DOCKER_HOST=tcp://127.0.0.1:2376", "DOCKER_TLS_VERIFY=1",
+                "DOCKER_CERT_PATH=" + certPath), "install", "--no-start");
+
+        assertThat(install.exitCode()).as(install.toString()).isZero();
+        String written = Files.readString(unit);
+        assertThat(written.lines()).containsSubsequence(
+                "Environment=\"DOCKER_CERT_PATH=" + certPath + "\"", "Environment=\"DOCKER_TLS_VERIFY=1\"");
+        assertThat(written).contains(" up --socket " + socket + " --upstream tcp://127.0.0.1:2376\n");
+    }
+
+    /** A context named by DOCKER_CONTEXT is written down by name: the service reads its endpoint and TLS itself. */
+    @Test
+    void aContextFromDockerContextIsWrittenDownByName() throws Exception {
+        Path meta = Files.createDirectories(home.resolve(".docker/contexts/meta").resolve(sha256Hex("alt"))).resolve("meta.json");
+        Files.writeString(meta, "{\"Name\":\"alt\",\"Metadata\":{},\"Endpoints\":{\"docker\":{\"Host\":\"unix:///run/alt/docker.sock\",\"SkipTLSVerify\":false}}}");
+
+        Cli.Result install = tether(List.of("DOCKER_CONTEXT=alt"), "install", "--no-start");
+
+        assertThat(install.exitCode()).as(install.toString()).isZero();
+        String written = Files.readString(unit);
+        assertThat(written.lines()).contains("Environment=\"DOCKER_CONTEXT=alt\"");
+        assertThat(written).doesNotContain("--upstream");
+    }
+
+    private static String sha256Hex(String s) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
     private Cli.Result tether(String... args) {
         return tether(List.of(), args);
     }

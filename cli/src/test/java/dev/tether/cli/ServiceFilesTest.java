@@ -16,8 +16,9 @@ class ServiceFilesTest {
 
     @Test
     void theSystemdUnitStartsTheLauncherRestartsOnFailureAndOutwaitsTheDrain() {
-        String unit = ServiceFiles.systemdUnit(COMMAND);
+        String unit = ServiceFiles.systemdUnit(COMMAND, Map.of());
 
+        assertThat(unit).doesNotContain("Environment=");
         assertThat(unit.lines()).contains(
                 "ExecStart=/opt/tether/tether up --socket /run/user/1000/tether/docker.sock",
                 "Restart=on-failure",
@@ -25,6 +26,17 @@ class ServiceFilesTest {
                 "TimeoutStopSec=30",
                 "WantedBy=default.target");
         assertThat(ServiceFiles.STOP_TIMEOUT_SECONDS).as("longer than tether up's default --drain of 10 s").isGreaterThan(10);
+    }
+
+    @Test
+    void theEnginesVariablesGoIntoTheUnitQuotedForSystemd() {
+        var env = new java.util.TreeMap<>(Map.of("DOCKER_TLS_VERIFY", "1", "DOCKER_CERT_PATH", "/home/me/my 100% \"certs\""));
+        String unit = ServiceFiles.systemdUnit(COMMAND, env);
+
+        assertThat(unit.lines()).containsSubsequence(
+                "Environment=\"DOCKER_CERT_PATH=/home/me/my 100%% \\\"certs\\\"\"",
+                "Environment=\"DOCKER_TLS_VERIFY=1\"",
+                "ExecStart=/opt/tether/tether up --socket /run/user/1000/tether/docker.sock");
     }
 
     @Test
@@ -54,7 +66,8 @@ class ServiceFilesTest {
     @Test
     void theLaunchdAgentIsAValidPlistThatRunsAtLoadAndRestartsOnFailure() throws Exception {
         List<String> command = List.of("/Users/me/a & b/tether", "up", "--socket", "/Users/me/.tether/docker.sock");
-        String plist = ServiceFiles.launchdPlist(command, Path.of("/Users/me/Library/Logs/tether.log"));
+        String plist = ServiceFiles.launchdPlist(command, Path.of("/Users/me/Library/Logs/tether.log"),
+                Map.of("DOCKER_CONTEXT", "remote & tls"));
 
         var factory = DocumentBuilderFactory.newInstance();
         factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
@@ -65,6 +78,8 @@ class ServiceFilesTest {
         NodeList args = valueAfter(dict, "ProgramArguments").getElementsByTagName("string");
         assertThat(java.util.stream.IntStream.range(0, args.getLength()).mapToObj(i -> args.item(i).getTextContent()).toList())
                 .as("the arguments, the ampersand unescaped again").isEqualTo(command);
+        assertThat(valueAfter(valueAfter(dict, "EnvironmentVariables"), "DOCKER_CONTEXT").getTextContent())
+                .as("the engine's variables").isEqualTo("remote & tls");
         assertThat(valueAfter(dict, "RunAtLoad").getTagName()).isEqualTo("true");
         Element keepAlive = valueAfter(dict, "KeepAlive");
         assertThat(valueAfter(keepAlive, "SuccessfulExit").getTagName()).as("restart unless it exited cleanly").isEqualTo("false");
