@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -52,8 +51,7 @@ public final class Daemon {
     private Daemon(Settings settings) throws Exception {
         this.settings = settings;
         // Linking the pidfd calls is a noticeable part of start-up: done meanwhile, so the socket answers sooner.
-        var watcherReady = CompletableFuture.supplyAsync(ProcessWatcher::create,
-                runnable -> Thread.ofPlatform().daemon().name("tether-start").start(runnable));
+        watcher = ProcessWatcher.createInBackground();
         instance = Instance.of(Processes.self());
         settings.mcpDefaults().ifPresent(d -> log.info("stdio sessions get Init, no-new-privileges{}{} unless they set their own",
                 d.memory() > 0 ? ", Memory " + d.memory() : "", d.nanoCpus() > 0 ? ", NanoCpus " + d.nanoCpus() : ""));
@@ -61,7 +59,6 @@ public final class Daemon {
         journal = new JournalWriter(settings.auditLog());
         Metrics metrics = new Metrics(journal::dropped);
         recorder = new Recorder(journal, metrics, engine);
-        watcher = watcherReady.join();
         reaper = new Reaper(engine, watcher, instance.label(), settings.grace(), recorder);
         try {
             // An ssh engine is reached as the docker CLI reaches it, an ssh per connection, through a socket of

@@ -80,28 +80,28 @@ public final class Libc {
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     // syscall(2) reads its arguments as longs: pass longs, not ints with undefined upper halves.
-    private static final MethodHandle SYSCALL = handle("syscall",
+    private static final Function SYSCALL = withErrno("syscall",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle SYSCALL4 = handle("syscall",
+    private static final Function SYSCALL4 = withErrno("syscall",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                     ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(INT, INT));
-    private static final MethodHandle EPOLL_CTL = handle("epoll_ctl",
+    private static final Function EPOLL_CREATE1 = withErrno("epoll_create1", FunctionDescriptor.of(INT, INT));
+    private static final Function EPOLL_CTL = withErrno("epoll_ctl",
             FunctionDescriptor.of(INT, INT, INT, INT, ValueLayout.ADDRESS));
-    private static final MethodHandle EPOLL_WAIT = handle("epoll_wait",
+    private static final Function EPOLL_WAIT = withErrno("epoll_wait",
             FunctionDescriptor.of(INT, INT, ValueLayout.ADDRESS, INT, INT));
-    private static final MethodHandle EVENTFD = handle("eventfd", FunctionDescriptor.of(INT, INT, INT));
-    private static final MethodHandle WRITE = handle("write",
+    private static final Function EVENTFD = withErrno("eventfd", FunctionDescriptor.of(INT, INT, INT));
+    private static final Function WRITE = withErrno("write",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    private static final MethodHandle READ = handle("read",
+    private static final Function READ = withErrno("read",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(INT, INT));
-    private static final MethodHandle SOCKET = handle("socket", FunctionDescriptor.of(INT, INT, INT, INT));
-    private static final MethodHandle SEND = handle("send",
+    private static final Function CLOSE = withErrno("close", FunctionDescriptor.of(INT, INT));
+    private static final Function SOCKET = withErrno("socket", FunctionDescriptor.of(INT, INT, INT, INT));
+    private static final Function SEND = withErrno("send",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, INT));
-    private static final MethodHandle RECV = handle("recv",
+    private static final Function RECV = withErrno("recv",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, INT));
 
     // NETLINK_SOCK_DIAG for unix sockets (linux/sock_diag.h, linux/unix_diag.h): the same on every architecture.
@@ -119,7 +119,7 @@ public final class Libc {
     static int pidfdOpen(long pid) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
-            return result((long) SYSCALL.invokeExact(errno, SYS_PIDFD_OPEN, pid, 0L), errno);
+            return result((long) SYSCALL.handle().invokeExact(errno, SYS_PIDFD_OPEN, pid, 0L), errno);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -132,7 +132,7 @@ public final class Libc {
     static int pidfdSendSignal(int pidfd, int signal) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
-            return result((long) SYSCALL4.invokeExact(errno, SYS_PIDFD_SEND_SIGNAL, (long) pidfd, (long) signal, 0L, 0L), errno);
+            return result((long) SYSCALL4.handle().invokeExact(errno, SYS_PIDFD_SEND_SIGNAL, (long) pidfd, (long) signal, 0L, 0L), errno);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -145,7 +145,7 @@ public final class Libc {
     static int pidfdGetfd(int pidfd, int targetFd) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
-            return result((long) SYSCALL4.invokeExact(errno, SYS_PIDFD_GETFD, (long) pidfd, (long) targetFd, 0L, 0L), errno);
+            return result((long) SYSCALL4.handle().invokeExact(errno, SYS_PIDFD_GETFD, (long) pidfd, (long) targetFd, 0L, 0L), errno);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -155,7 +155,7 @@ public final class Libc {
     static int openReadNonBlocking(String path) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-            int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path), O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+            int fd = (int) OPEN.handle().invokeExact(state, arena.allocateFrom(path), O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
             return fd >= 0 ? fd : -state.get(INT, ERRNO_OFFSET);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -165,7 +165,7 @@ public final class Libc {
     static int epollCreate() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
-            return result((int) EPOLL_CREATE1.invokeExact(errno, CLOEXEC), errno);
+            return result((int) EPOLL_CREATE1.handle().invokeExact(errno, CLOEXEC), errno);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -178,7 +178,7 @@ public final class Libc {
             MemorySegment event = arena.allocate(EpollEvent.SIZE, 8);
             event.set(INT, 0, events);
             event.set(ValueLayout.JAVA_LONG_UNALIGNED, EpollEvent.DATA, fd);
-            return result((int) EPOLL_CTL.invokeExact(errno, epfd, EPOLL_CTL_ADD, fd, event), errno);
+            return result((int) EPOLL_CTL.handle().invokeExact(errno, epfd, EPOLL_CTL_ADD, fd, event), errno);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -189,7 +189,7 @@ public final class Libc {
             MemorySegment errno = errnoSegment(arena);
             // Kernels before 2.6.9 wanted a non-null event even for DEL; passing one costs nothing.
             MemorySegment event = arena.allocate(EpollEvent.SIZE, 8);
-            return result((int) EPOLL_CTL.invokeExact(errno, epfd, EPOLL_CTL_DEL, fd, event), errno);
+            return result((int) EPOLL_CTL.handle().invokeExact(errno, epfd, EPOLL_CTL_DEL, fd, event), errno);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -200,7 +200,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
             int max = (int) (events.byteSize() / EpollEvent.SIZE);
-            return result((int) EPOLL_WAIT.invokeExact(errno, epfd, events, max, timeoutMillis), errno);
+            return result((int) EPOLL_WAIT.handle().invokeExact(errno, epfd, events, max, timeoutMillis), errno);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -214,7 +214,7 @@ public final class Libc {
     static int eventfd() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
-            return result((int) EVENTFD.invokeExact(errno, 0, CLOEXEC | EFD_NONBLOCK), errno);
+            return result((int) EVENTFD.handle().invokeExact(errno, 0, CLOEXEC | EFD_NONBLOCK), errno);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -225,7 +225,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
             MemorySegment one = arena.allocateFrom(ValueLayout.JAVA_LONG, 1);
-            return result((long) WRITE.invokeExact(errno, fd, one, 8L), errno);
+            return result((long) WRITE.handle().invokeExact(errno, fd, one, 8L), errno);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -236,7 +236,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
             MemorySegment counter = arena.allocate(ValueLayout.JAVA_LONG);
-            return result((long) READ.invokeExact(errno, fd, counter, 8L), errno);
+            return result((long) READ.handle().invokeExact(errno, fd, counter, 8L), errno);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -245,7 +245,7 @@ public final class Libc {
     static int close(int fd) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
-            return result((int) CLOSE.invokeExact(errno, fd), errno);
+            return result((int) CLOSE.handle().invokeExact(errno, fd), errno);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -259,7 +259,7 @@ public final class Libc {
     public static long unixSocketPeer(long inode) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = errnoSegment(arena);
-            int fd = (int) SOCKET.invokeExact(errno, AF_NETLINK, SOCK_DGRAM | CLOEXEC, NETLINK_SOCK_DIAG);
+            int fd = (int) SOCKET.handle().invokeExact(errno, AF_NETLINK, SOCK_DGRAM | CLOEXEC, NETLINK_SOCK_DIAG);
             if (fd < 0) {
                 return -1;
             }
@@ -276,11 +276,11 @@ public final class Libc {
                 request.set(INT, 28, UDIAG_SHOW_PEER);
                 request.set(INT, 32, -1);              // udiag_cookie: none (INET_DIAG_NOCOOKIE, twice)
                 request.set(INT, 36, -1);
-                if ((long) SEND.invokeExact(errno, fd, request, request.byteSize(), 0) != request.byteSize()) {
+                if ((long) SEND.handle().invokeExact(errno, fd, request, request.byteSize(), 0) != request.byteSize()) {
                     return -1;
                 }
                 MemorySegment reply = arena.allocate(8192, 4);
-                long n = (long) RECV.invokeExact(errno, fd, reply, reply.byteSize(), 0);
+                long n = (long) RECV.handle().invokeExact(errno, fd, reply, reply.byteSize(), 0);
                 if (n < NLMSG_HEADER + UNIX_DIAG_MSG || reply.get(ValueLayout.JAVA_SHORT, 4) != SOCK_DIAG_BY_FAMILY) {
                     return -1; // NLMSG_ERROR: no such socket (ENOENT), or not a unix one
                 }
@@ -308,11 +308,47 @@ public final class Libc {
         }
     }
 
-    private static MethodHandle handle(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+    private static Function withErrno(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         Linker.Option[] all = new Linker.Option[options.length + 1];
         System.arraycopy(options, 0, all, 0, options.length);
         all[options.length] = ERRNO;
-        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(() -> new UnsupportedOperationException(name)), descriptor, all);
+        return new Function(name, descriptor, all);
+    }
+
+    private static Function function(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        return new Function(name, descriptor, options);
+    }
+
+    /**
+     * A C function, linked on its first call. Linking one spins a few classes (10 to 30 ms each here); linked all at
+     * once, they kept tether's socket from serving for about 0.3 s, though a start needs only the pidfd and epoll ones.
+     */
+    private static final class Function {
+        private final String name;
+        private final FunctionDescriptor descriptor;
+        private final Linker.Option[] options;
+        private volatile MethodHandle handle;
+
+        Function(String name, FunctionDescriptor descriptor, Linker.Option[] options) {
+            this.name = name;
+            this.descriptor = descriptor;
+            this.options = options;
+        }
+
+        MethodHandle handle() {
+            MethodHandle h = handle;
+            if (h == null) {
+                synchronized (this) {
+                    h = handle;
+                    if (h == null) {
+                        h = LINKER.downcallHandle(LIBC.find(name).orElseThrow(() -> new UnsupportedOperationException(name)),
+                                descriptor, options);
+                        handle = h;
+                    }
+                }
+            }
+            return h;
+        }
     }
 
     private static MemorySegment errnoSegment(Arena arena) {
@@ -333,24 +369,24 @@ public final class Libc {
         throw new IllegalStateException(t); // invokeExact declares Throwable; libc calls throw nothing checked
     }
 
-    private static final MethodHandle CHMOD = LINKER.downcallHandle(LIBC.find("chmod").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), ERRNO);
-    private static final MethodHandle CHOWN = LINKER.downcallHandle(LIBC.find("chown").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), ERRNO);
-    private static final MethodHandle SYSCONF = LINKER.downcallHandle(LIBC.find("sysconf").orElseThrow(),
+    private static final Function CHMOD = withErrno("chmod",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final Function CHOWN = withErrno("chown",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final Function SYSCONF = function("sysconf",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     /** _SC_CLK_TCK in glibc's and musl's unistd.h. */
     private static final int SC_CLK_TCK = 2;
-    private static final MethodHandle GETEUID = LINKER.downcallHandle(LIBC.find("geteuid").orElseThrow(),
+    private static final Function GETEUID = function("geteuid",
             FunctionDescriptor.of(ValueLayout.JAVA_INT));
-    private static final MethodHandle GETGRNAM = LINKER.downcallHandle(LIBC.find("getgrnam").orElseThrow(),
+    private static final Function GETGRNAM = function("getgrnam",
             FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
 
-    private static final MethodHandle OPEN = LINKER.downcallHandle(LIBC.find("open").orElseThrow(),
+    private static final Function OPEN = withErrno("open",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-            ERRNO, Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle FLOCK = LINKER.downcallHandle(LIBC.find("flock").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), ERRNO);
+            Linker.Option.firstVariadicArg(2));
+    private static final Function FLOCK = withErrno("flock",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
     private static final int O_RDONLY = 0, O_NONBLOCK = 04000;
     private static final int O_RDWR = 02, O_CREAT = 0100, O_NOFOLLOW = 0400000, O_CLOEXEC = 02000000;
@@ -363,7 +399,7 @@ public final class Libc {
     public static void chmod(Path path, int mode) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-            int rc = (int) CHMOD.invokeExact(state, arena.allocateFrom(path.toString()), mode);
+            int rc = (int) CHMOD.handle().invokeExact(state, arena.allocateFrom(path.toString()), mode);
             check(rc, state, "chmod " + path);
         } catch (IOException | RuntimeException | Error e) {
             throw e;
@@ -376,7 +412,7 @@ public final class Libc {
     public static void chgrp(Path path, int gid) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-            int rc = (int) CHOWN.invokeExact(state, arena.allocateFrom(path.toString()), -1, gid);
+            int rc = (int) CHOWN.handle().invokeExact(state, arena.allocateFrom(path.toString()), -1, gid);
             check(rc, state, "chgrp " + path);
         } catch (IOException | RuntimeException | Error e) {
             throw e;
@@ -388,7 +424,7 @@ public final class Libc {
     /** sysconf(_SC_CLK_TCK): the unit of the start times in /proc/PID/stat (100 on every Linux tether runs on). */
     public static long clockTicksPerSecond() {
         try {
-            long ticks = (long) SYSCONF.invokeExact(SC_CLK_TCK);
+            long ticks = (long) SYSCONF.handle().invokeExact(SC_CLK_TCK);
             return ticks > 0 ? ticks : 100;
         } catch (RuntimeException | Error e) {
             throw e;
@@ -400,7 +436,7 @@ public final class Libc {
     /** The user tether runs as: the owner of every file it creates. */
     public static int effectiveUid() {
         try {
-            return (int) GETEUID.invokeExact();
+            return (int) GETEUID.handle().invokeExact();
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -411,7 +447,7 @@ public final class Libc {
     /** The gid of a group name, or -1 if there is no such group. */
     public static int groupId(String name) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment group = (MemorySegment) GETGRNAM.invokeExact(arena.allocateFrom(name));
+            MemorySegment group = (MemorySegment) GETGRNAM.handle().invokeExact(arena.allocateFrom(name));
             if (group.equals(MemorySegment.NULL)) {
                 return -1;
             }
@@ -430,12 +466,12 @@ public final class Libc {
     public static int tryExclusiveFlock(Path path) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-            int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path.toString()),
+            int fd = (int) OPEN.handle().invokeExact(state, arena.allocateFrom(path.toString()),
                     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
             if (fd < 0) {
                 throw new IOException("open " + path + " failed: errno " + state.get(ValueLayout.JAVA_INT, ERRNO_OFFSET));
             }
-            int rc = (int) FLOCK.invokeExact(state, fd, LOCK_EX | LOCK_NB);
+            int rc = (int) FLOCK.handle().invokeExact(state, fd, LOCK_EX | LOCK_NB);
             if (rc == 0) {
                 return fd;
             }

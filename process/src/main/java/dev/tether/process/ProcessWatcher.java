@@ -1,6 +1,7 @@
 package dev.tether.process;
 
 import dev.tether.labeler.ProcessId;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -43,5 +44,14 @@ public interface ProcessWatcher extends AutoCloseable {
                     .warn("No pidfd process watch ({}): owner deaths will be noticed by polling, within seconds", e.toString());
             return new PolledWatcher("no pidfd: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
         }
+    }
+
+    /**
+     * {@link #create()} on a thread of its own: linking the pidfd and epoll calls takes a few hundred milliseconds on
+     * a small machine, which a start need not wait for. Calls on the watcher returned wait until it is made.
+     */
+    static ProcessWatcher createInBackground() {
+        return new DeferredWatcher(CompletableFuture.supplyAsync(ProcessWatcher::create,
+                runnable -> Thread.ofPlatform().daemon().name("tether-watch-start").start(runnable)));
     }
 }
