@@ -45,12 +45,8 @@ final class Install implements Callable<Integer> {
         // shell it would not see, so that is written down: a context by its name (the service then reads its
         // endpoint and TLS files as the CLI does), an engine URL as --upstream with the TLS variables it was read with.
         switch (choice.rule()) {
-            case DOCKER_CONTEXT, CURRENT_CONTEXT -> {
-                if (choice.rule() == EngineChoice.Rule.DOCKER_CONTEXT) {
-                    environment.put("DOCKER_CONTEXT", System.getenv("DOCKER_CONTEXT"));
-                }
-                passOn(environment, "DOCKER_CONFIG");
-            }
+            case DOCKER_CONTEXT -> passOn(environment, "DOCKER_CONTEXT", "DOCKER_CONFIG");
+            case CURRENT_CONTEXT -> passOn(environment, "DOCKER_CONFIG");
             case FLAG, DOCKER_HOST -> {
                 command.addAll(List.of("--upstream", choice.endpoint().uri()));
                 if (choice.tls().isPresent()) {

@@ -47,24 +47,22 @@ public final class SshBridge implements AutoCloseable {
         this.server = server;
     }
 
-    /** Listens on {@code socket} (its folder must be private to this user) and bridges to {@code target}. */
+    /**
+     * Listens on {@code socket} (its folder must be private to this user) and bridges to {@code target} with the
+     * {@code ssh} first on PATH, as the docker CLI does.
+     */
     public static SshBridge open(Endpoint.Ssh target, Path socket) throws IOException {
-        return open(target, socket, "ssh");
-    }
-
-    /** As {@link #open(Endpoint.Ssh, Path)}, with another ssh program (a test's, with its own config). */
-    static SshBridge open(Endpoint.Ssh target, Path socket, String sshProgram) throws IOException {
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
-        SshBridge bridge = new SshBridge(target, command(target, sshProgram), socket, server);
+        SshBridge bridge = new SshBridge(target, command(target), socket, server);
         Thread.ofPlatform().daemon().name("tether-ssh-bridge").start(bridge::accept);
         return bridge;
     }
 
     /** The docker CLI's command for {@code target} (docker/cli connhelper). */
-    static List<String> command(Endpoint.Ssh target, String sshProgram) {
-        List<String> cmd = new ArrayList<>(List.of(sshProgram, "-o", "ConnectTimeout=30", "-T"));
+    static List<String> command(Endpoint.Ssh target) {
+        List<String> cmd = new ArrayList<>(List.of("ssh", "-o", "ConnectTimeout=30", "-T"));
         target.user().ifPresent(u -> cmd.addAll(List.of("-l", u)));
         target.port().ifPresent(p -> cmd.addAll(List.of("-p", Integer.toString(p))));
         cmd.addAll(List.of("--", target.host(), "docker"));

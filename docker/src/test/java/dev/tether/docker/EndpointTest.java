@@ -59,9 +59,9 @@ class EndpointTest {
     /** The docker CLI's own command (cli/connhelper/ssh): the same flags, the socket path only when given. */
     @Test
     void anSshEngineIsReachedWithTheDockerClisCommand() {
-        assertThat(SshBridge.command((Endpoint.Ssh) Endpoint.parse("ssh://me@engine:2222"), "ssh")).containsExactly(
+        assertThat(SshBridge.command((Endpoint.Ssh) Endpoint.parse("ssh://me@engine:2222"))).containsExactly(
                 "ssh", "-o", "ConnectTimeout=30", "-T", "-l", "me", "-p", "2222", "--", "engine", "docker", "system", "dial-stdio");
-        assertThat(SshBridge.command((Endpoint.Ssh) Endpoint.parse("ssh://engine/run/d.sock"), "ssh")).containsExactly(
+        assertThat(SshBridge.command((Endpoint.Ssh) Endpoint.parse("ssh://engine/run/d.sock"))).containsExactly(
                 "ssh", "-o", "ConnectTimeout=30", "-T", "--", "engine", "docker", "--host=unix:///run/d.sock", "system", "dial-stdio");
     }
 

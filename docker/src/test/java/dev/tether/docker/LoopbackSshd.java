@@ -71,10 +71,6 @@ public final class LoopbackSshd implements AutoCloseable {
         return "ssh://root@127.0.0.1:" + port;
     }
 
-    public int port() {
-        return port;
-    }
-
     /** An ssh that uses this server's client config; put its folder first on PATH for a tether or docker CLI. */
     public Path sshProgram() {
         return dir.resolve("bin").resolve("ssh");
