@@ -111,6 +111,44 @@ final class Cpu {
         }
     }
 
+    /**
+     * A stretch of bulk work: the seconds of CPU a relay's process spent on it (reaped children included, as socat's
+     * per-connection ones are gone by the end; 10 ms ticks are fine over seconds) and how busy the machine's cores
+     * were meanwhile (from {@code /proc/stat}: all but idle and I/O wait).
+     */
+    record Stretch(double relaySeconds, double machineBusy) {}
+
+    interface Work {
+        void run() throws Exception;
+    }
+
+    static Stretch during(Long pid, Work work) throws Exception {
+        long[] machine = machine();
+        long relay = pid == null ? 0 : processTicks(pid);
+        work.run();
+        long[] after = machine();
+        double busy = (double) (after[0] - machine[0]) / Math.max(1, after[1] - machine[1]);
+        return new Stretch(pid == null ? 0 : (processTicks(pid) - relay) / 100.0, busy);
+    }
+
+    /** utime + stime + cutime + cstime of {@code pid}, in clock ticks. */
+    private static long processTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+    }
+
+    /** The machine's busy and total clock ticks, all cores. */
+    private static long[] machine() throws IOException {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).getFirst().trim().split("\\s+");
+        long total = 0;
+        for (int i = 1; i < Math.min(f.length, 9); i++) {
+            total += Long.parseLong(f[i]);
+        }
+        long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+        return new long[] {total - idle, total};
+    }
+
     /** {@code Cpu SOCKET PID [N]}: N keep-alive pings (default 20000) over SOCKET, printing PID's CPU per request. */
     public static void main(String[] args) throws Exception {
         Path socket = Path.of(args[0]);
