@@ -140,7 +140,8 @@ class SoakIT {
         assertThat(Path.of(jar)).as("the packaged tether").isRegularFile();
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-XX:+UseSerialGC", "-Xms8m", "-Xmx256m", "-Xss512k", "-Dio.netty.allocator.maxOrder=7",
+                "-XX:+UseSerialGC", "-Xms8m", "-Xmx256m", "-Xss512k", "-XX:TrimNativeHeapInterval=5000",
+                "-Dio.netty.allocator.maxOrder=7",
                 "-Xlog:gc:file=" + gcLog,
                 "-jar", jar, "up", "--socket", socket.toString(), "--upstream", engine.uri(),
                 "--audit-log", journal.toString(), "--grace", "1s", "--sweep-interval", "5s");
