@@ -28,8 +28,8 @@ public final class Tether {
 
     /**
      * The command for {@code args}: when they begin with a subcommand's name, only that subcommand is built. picocli
-     * reads each command's options by reflection at every start, and its classes cannot be kept in the AOT cache
-     * (Java 5 class files); building one command instead of twelve is most of {@code tether up}'s parsing cost.
+     * reads each command's options by reflection at every start; building one command instead of twelve is most of
+     * {@code tether up}'s parsing cost.
      * Anything else (no arguments, an option, {@code help}, a misspelt name) gets them all, for help and suggestions.
      */
     static CommandLine commandLine(String[] args) {
