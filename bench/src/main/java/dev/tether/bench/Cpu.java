@@ -127,8 +127,31 @@ final class Cpu {
         long relay = pid == null ? 0 : processTicks(pid);
         work.run();
         long[] after = machine();
+        if (pid != null) {
+            awaitChildrenReaped(pid);
+        }
         double busy = (double) (after[0] - machine[0]) / Math.max(1, after[1] - machine[1]);
         return new Stretch(pid == null ? 0 : (processTicks(pid) - relay) / 100.0, busy);
+    }
+
+    /**
+     * A child's time reaches its parent's cutime only once reaped: socat's per-connection child may still be
+     * exiting when the stream's last byte has arrived. Waits (at most 5 s) until the relay has no children left.
+     */
+    private static void awaitChildrenReaped(long pid) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            boolean any = false;
+            try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+                for (Path task : tasks.toList()) {
+                    any |= !Files.readString(task.resolve("children")).isBlank();
+                }
+            }
+            if (!any) {
+                return;
+            }
+            Thread.sleep(10);
+        }
     }
 
     /** utime + stime + cutime + cstime of {@code pid}, in clock ticks. */
