@@ -111,6 +111,7 @@ public final class Bench {
                     add(m, "CPU µs per keep-alive GET /_ping (" + Cpu.REQUESTS + " on one connection), all threads", c.micros());
                     add(m, "of it in user space (10 ms ticks, rough)", c.userMicros());
                     add(m, "busiest thread's share %", c.busiestShare() * 100);
+                    add(m, "waiting for a core (run queue), µs per request", c.waitMicros());
                 }
                 if (runs(only, "throughput")) {
                     add(r, "GET /_ping req/s, " + CONNECTIONS + " connections", throughput(socket));

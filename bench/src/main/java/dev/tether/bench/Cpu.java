@@ -26,9 +26,11 @@ final class Cpu {
 
     /**
      * CPU of a relay over {@link #REQUESTS} pings: µs per request in all, the part of it in user space (from the
-     * 10 ms ticks of {@code /proc/PID/task/TID/stat}, so only roughly), and the busiest thread's share.
+     * 10 ms ticks of {@code /proc/PID/task/TID/stat}, so only roughly), the busiest thread's share, and how long
+     * its threads were ready to run but waited for a core (schedstat's run-queue time): on a machine the client, the
+     * relay and the engine share, that wait is the latency no code path can remove.
      */
-    record PerRequest(double micros, double userMicros, double busiestShare, String busiest) {}
+    record PerRequest(double micros, double userMicros, double busiestShare, String busiest, double waitMicros) {}
 
     static PerRequest pings(Path socket, long pid) throws IOException {
         byte[] ping = UnixHttp.get("/_ping");
@@ -38,9 +40,11 @@ final class Cpu {
             }
             Map<String, Long> userBefore = new LinkedHashMap<>();
             Map<String, Long> before = threads(pid, userBefore);
+            long waitBefore = waited(pid);
             for (int i = 0; i < REQUESTS; i++) {
                 check(http.exchange(ping));
             }
+            long waitAfter = waited(pid);
             Map<String, Long> userAfter = new LinkedHashMap<>();
             Map<String, Long> after = threads(pid, userAfter);
             long user = 0;
@@ -59,8 +63,37 @@ final class Cpu {
                 }
             }
             return new PerRequest(total / 1e3 / REQUESTS, user * 1e4 / REQUESTS, total == 0 ? 0 : busiest / (double) total,
-                    busiestName.substring(busiestName.indexOf(' ') + 1));
+                    busiestName.substring(busiestName.indexOf(' ') + 1), (waitAfter - waitBefore) / 1e3 / REQUESTS);
         }
+    }
+
+    /** Nanoseconds the threads of {@code pid} and its descendants spent ready to run, waiting for a core. */
+    static long waited(long pid) throws IOException {
+        long sum = 0;
+        List<Long> children = new ArrayList<>();
+        List<Path> tasks;
+        try (Stream<Path> s = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            tasks = s.toList();
+        } catch (NoSuchFileException e) {
+            return 0;
+        }
+        for (Path task : tasks) {
+            try {
+                String[] schedstat = Files.readString(task.resolve("schedstat")).trim().split(" ");
+                sum += Long.parseLong(schedstat[1]);
+                for (String child : Files.readString(task.resolve("children")).trim().split("\\s+")) {
+                    if (!child.isEmpty()) {
+                        children.add(Long.parseLong(child));
+                    }
+                }
+            } catch (NoSuchFileException e) {
+                // a thread that ended between the listing and the read
+            }
+        }
+        for (long child : children) {
+            sum += waited(child);
+        }
+        return sum;
     }
 
     private static void check(int status) {
