@@ -56,11 +56,7 @@ public final class Bench {
     public static void main(String[] args) throws Exception {
         int rounds = Integer.parseInt(args[0]);
         Set<String> only = only(System.getProperty("bench.only", ""));
-        Map<String, Path> targets = new LinkedHashMap<>();
-        for (String arg : Arrays.copyOfRange(args, 1, args.length)) {
-            int eq = arg.indexOf('=');
-            targets.put(arg.substring(0, eq), Path.of(arg.substring(eq + 1)));
-        }
+        Map<String, Path> targets = targets(Arrays.copyOfRange(args, 1, args.length));
         Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
         Map<String, List<Double>> itself = new LinkedHashMap<>();
         Map<String, Map<String, List<Double>>> cpu = new LinkedHashMap<>();
@@ -87,6 +83,16 @@ public final class Bench {
             }
             printReaper(oneByOne, Reaping.killed(targets.get(TETHER), reference, REAPED_AT_ONCE));
         }
+    }
+
+    /** {@code NAME=SOCKET} arguments, in their order. */
+    static Map<String, Path> targets(String[] args) {
+        Map<String, Path> targets = new LinkedHashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            targets.put(arg.substring(0, eq), Path.of(arg.substring(eq + 1)));
+        }
+        return targets;
     }
 
     private static void measure(int rounds, Map<String, Path> targets, Set<String> only,
@@ -119,8 +125,7 @@ public final class Bench {
                 if (runs(only, "churn")) {
                     add(r, "containers/s (create, start, wait, remove)", Workloads.churn(socket, CHURN));
                 }
-                Bulk bulkOf = new Bulk(r,
-                        pid == null ? null : cpu.computeIfAbsent(target.getKey(), k -> new LinkedHashMap<>()), pid);
+                Bulk bulkOf = new Bulk(r, cpu, target.getKey(), pid);
                 if (runs(only, "archive")) {
                     bulkOf.measure("PUT archive 1 GiB (docker cp in)", () -> Workloads.putArchive(socket, bulk, BULK));
                     bulkOf.measure("GET archive 1 GiB (docker cp out)", () -> Workloads.getArchive(socket, bulk, "/tmp/big.bin"));
@@ -156,14 +161,15 @@ public final class Bench {
      * A bulk stream's MiB/s, how busy the machine's two cores were meanwhile (a relay can only be as fast as the
      * CPU the engine and the client leave it), and the relay's own CPU per GiB.
      */
-    private record Bulk(Map<String, List<Double>> results, Map<String, List<Double>> cpu, Long pid) {
+    private record Bulk(Map<String, List<Double>> results, Map<String, Map<String, List<Double>>> cpu, String target,
+                        Long pid) {
         void measure(String stream, Stream work) throws Exception {
             double[] mibs = new double[1];
             Cpu.Stretch stretch = Cpu.during(pid, () -> mibs[0] = work.mibPerSecond());
             add(results, stream + " MiB/s", mibs[0]);
             add(results, stream + ": machine busy %", stretch.machineBusy() * 100);
-            if (cpu != null) {
-                add(cpu, "CPU s per GiB, " + stream.replace(" 1 GiB", ""), stretch.relaySeconds() / (BULK / (double) (1 << 30)));
+            if (pid != null) {
+                add(cpu.computeIfAbsent(target, k -> new LinkedHashMap<>()), "CPU s per GiB, " + stream.replace(" 1 GiB", ""), stretch.relaySeconds() / (BULK / (double) (1 << 30)));
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.tether.bench;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,11 +32,7 @@ public final class Cold {
         int rounds = Integer.parseInt(args[0]);
         Path dir = Path.of(args[1]);
         Path engine = Path.of(args[2]);
-        Map<String, Path> running = new LinkedHashMap<>();
-        for (int i = 3; i < args.length; i++) {
-            int eq = args[i].indexOf('=');
-            running.put(args[i].substring(0, eq), Path.of(args[i].substring(eq + 1)));
-        }
+        Map<String, Path> running = Bench.targets(Arrays.copyOfRange(args, 3, args.length));
         Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
         List<Long> starts = new ArrayList<>();
         for (int round = 0; round < rounds; round++) {
@@ -49,9 +46,7 @@ public final class Cold {
                 firstAnswer(socket, tether);
                 starts.add((System.nanoTime() - launched) / 1_000_000);
                 cpuAtFirstAnswer(tether.pid()).forEach((group, ms) -> add(results, STARTUP, group, ms));
-                Histogram h = first(socket);
-                add(results, JUST_STARTED, "first " + FIRST + " GET /_ping on a new connection, p50 µs", h.getValueAtPercentile(50) / 1e3);
-                add(results, JUST_STARTED, "first " + FIRST + " GET /_ping on a new connection, p99 µs", h.getValueAtPercentile(99) / 1e3);
+                addFirst(results, JUST_STARTED, socket);
             } finally {
                 stop(tether);
             }
@@ -68,10 +63,14 @@ public final class Cold {
     }
 
     private static void measure(Map<String, Map<String, List<Double>>> results, String name, Path socket) throws Exception {
+        addFirst(results, name, socket);
+        add(results, name, "`docker run -i --rm` of `true`, ms", dockerRun(socket));
+    }
+
+    private static void addFirst(Map<String, Map<String, List<Double>>> results, String name, Path socket) throws IOException {
         Histogram h = first(socket);
         add(results, name, "first " + FIRST + " GET /_ping on a new connection, p50 µs", h.getValueAtPercentile(50) / 1e3);
         add(results, name, "first " + FIRST + " GET /_ping on a new connection, p99 µs", h.getValueAtPercentile(99) / 1e3);
-        add(results, name, "`docker run -i --rm` of `true`, ms", dockerRun(socket));
     }
 
     /** {@code ./tether up} as a user runs it: the launcher, the JDK and the AOT cache. */
@@ -120,15 +119,15 @@ public final class Cold {
                 "the rest of the JVM (GC, VM thread, AOT replay, ...)")) {
             groups.put("CPU ms at the first answer: " + group, 0.0);
         }
-        Cpu.threads(pid, new LinkedHashMap<>()).forEach((thread, nanos) -> {
+        Cpu.threads(pid).forEach((thread, times) -> {
             String name = thread.substring(thread.indexOf(' ') + 1);
             String group = name.contains("CompilerThre") ? "JIT compilers (C1, C2)"
                     : name.equals("java") ? "main"
                     : name.startsWith("tether") || name.startsWith("epoll") || name.startsWith("docker-java")
                             || name.startsWith("prometheus") ? "tether's own threads"
                     : "the rest of the JVM (GC, VM thread, AOT replay, ...)";
-            groups.merge("CPU ms at the first answer: " + group, nanos / 1e6, Double::sum);
-            groups.merge("CPU ms at the first answer: all threads", nanos / 1e6, Double::sum);
+            groups.merge("CPU ms at the first answer: " + group, times.runNanos() / 1e6, Double::sum);
+            groups.merge("CPU ms at the first answer: all threads", times.runNanos() / 1e6, Double::sum);
         });
         return groups;
     }
@@ -167,7 +166,7 @@ public final class Cold {
     }
 
     private static void add(Map<String, Map<String, List<Double>>> results, String name, String metric, double value) {
-        results.computeIfAbsent(name, k -> new LinkedHashMap<>()).computeIfAbsent(metric, k -> new ArrayList<>()).add(value);
+        Bench.add(results.computeIfAbsent(name, k -> new LinkedHashMap<>()), metric, value);
     }
 
     private static void print(Map<String, Map<String, List<Double>>> results, List<Long> starts) {

@@ -38,62 +38,30 @@ final class Cpu {
             for (int i = 0; i < WARMUP; i++) {
                 check(http.exchange(ping));
             }
-            Map<String, Long> userBefore = new LinkedHashMap<>();
-            Map<String, Long> before = threads(pid, userBefore);
-            long waitBefore = waited(pid);
+            Map<String, Times> before = threads(pid);
             for (int i = 0; i < REQUESTS; i++) {
                 check(http.exchange(ping));
             }
-            long waitAfter = waited(pid);
-            Map<String, Long> userAfter = new LinkedHashMap<>();
-            Map<String, Long> after = threads(pid, userAfter);
-            long user = 0;
-            for (var e : userAfter.entrySet()) {
-                user += e.getValue() - userBefore.getOrDefault(e.getKey(), 0L);
-            }
+            Map<String, Times> after = threads(pid);
             long total = 0;
+            long user = 0;
+            long wait = 0;
             long busiest = 0;
             String busiestName = "";
             for (var e : after.entrySet()) {
-                long spent = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+                Times was = before.getOrDefault(e.getKey(), Times.NONE);
+                long spent = e.getValue().runNanos() - was.runNanos();
                 total += spent;
+                user += e.getValue().userTicks() - was.userTicks();
+                wait += e.getValue().waitNanos() - was.waitNanos();
                 if (spent > busiest) {
                     busiest = spent;
                     busiestName = e.getKey();
                 }
             }
             return new PerRequest(total / 1e3 / REQUESTS, user * 1e4 / REQUESTS, total == 0 ? 0 : busiest / (double) total,
-                    busiestName.substring(busiestName.indexOf(' ') + 1), (waitAfter - waitBefore) / 1e3 / REQUESTS);
+                    busiestName.substring(busiestName.indexOf(' ') + 1), wait / 1e3 / REQUESTS);
         }
-    }
-
-    /** Nanoseconds the threads of {@code pid} and its descendants spent ready to run, waiting for a core. */
-    static long waited(long pid) throws IOException {
-        long sum = 0;
-        List<Long> children = new ArrayList<>();
-        List<Path> tasks;
-        try (Stream<Path> s = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-            tasks = s.toList();
-        } catch (NoSuchFileException e) {
-            return 0;
-        }
-        for (Path task : tasks) {
-            try {
-                String[] schedstat = Files.readString(task.resolve("schedstat")).trim().split(" ");
-                sum += Long.parseLong(schedstat[1]);
-                for (String child : Files.readString(task.resolve("children")).trim().split("\\s+")) {
-                    if (!child.isEmpty()) {
-                        children.add(Long.parseLong(child));
-                    }
-                }
-            } catch (NoSuchFileException e) {
-                // a thread that ended between the listing and the read
-            }
-        }
-        for (long child : children) {
-            sum += waited(child);
-        }
-        return sum;
     }
 
     private static void check(int status) {
@@ -103,16 +71,21 @@ final class Cpu {
     }
 
     /**
-     * Every thread of {@code pid} and of its descendants: "TID name" to nanoseconds run; into {@code user}, to
-     * clock ticks in user mode.
+     * What one thread has had so far: nanoseconds on a CPU and ready to run but waiting for one (schedstat), and
+     * clock ticks in user mode (stat).
      */
-    static Map<String, Long> threads(long pid, Map<String, Long> user) throws IOException {
-        Map<String, Long> out = new LinkedHashMap<>();
-        collect(pid, out, user);
+    record Times(long runNanos, long waitNanos, long userTicks) {
+        static final Times NONE = new Times(0, 0, 0);
+    }
+
+    /** Every thread of {@code pid} and of its descendants, "TID name" to its {@link Times}. */
+    static Map<String, Times> threads(long pid) throws IOException {
+        Map<String, Times> out = new LinkedHashMap<>();
+        collect(pid, out);
         return out;
     }
 
-    private static void collect(long pid, Map<String, Long> out, Map<String, Long> user) throws IOException {
+    private static void collect(long pid, Map<String, Times> out) throws IOException {
         List<Path> tasks;
         try (Stream<Path> s = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             tasks = s.toList();
@@ -122,14 +95,13 @@ final class Cpu {
         List<Long> children = new ArrayList<>();
         for (Path task : tasks) {
             try {
-                String schedstat = Files.readString(task.resolve("schedstat"));
+                String[] schedstat = Files.readString(task.resolve("schedstat")).trim().split(" ");
                 String comm = Files.readString(task.resolve("comm")).strip();
-                String key = task.getFileName() + " " + comm;
-                out.put(key, Long.parseLong(schedstat.substring(0, schedstat.indexOf(' '))));
                 String stat = Files.readString(task.resolve("stat"));
                 // fields after the command's closing parenthesis: state is field 3, utime field 14
                 String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                user.put(key, Long.parseLong(fields[11]));
+                out.put(task.getFileName() + " " + comm, new Times(Long.parseLong(schedstat[0]),
+                        Long.parseLong(schedstat[1]), Long.parseLong(fields[11])));
                 for (String child : Files.readString(task.resolve("children")).trim().split("\\s+")) {
                     if (!child.isEmpty()) {
                         children.add(Long.parseLong(child));
@@ -140,7 +112,7 @@ final class Cpu {
             }
         }
         for (long child : children) {
-            collect(child, out, user);
+            collect(child, out);
         }
     }
 
